@@ -31,6 +31,9 @@ namespace vtc::detail {
 ///   - HEVC: Annex B (VPS/SPS/PPS ...) or an `hvcC` HEVCDecoderConfigurationRecord;
 ///   - AV1: low-overhead OBUs (a sequence header OBU, possibly after a temporal
 ///     delimiter; what encoders emit) or an `av1C` AV1CodecConfigurationRecord.
+///   For a stream-copied source whose codecpar extradata is empty (some MPEG-TS
+///   inputs), an Annex B key-frame packet that carries the parameter sets works too:
+///   NAL units other than the SPS are skipped.
 /// @return
 ///   - H.264 `avc1.PPCCLL` (profile_idc, constraint-flag byte, level_idc; lower-case hex);
 ///   - HEVC `hvc1.[A-C]<profile>.<compat flags reversed, hex>.<L|H><level>[.<constraint
