@@ -13,7 +13,7 @@ packages=(
     # worker host
     libcurl4-openssl-dev libcpp-httplib-dev libhiredis-dev libarchive-dev libssl-dev
     # tests and benchmarks
-    doctest-dev ffmpeg redis-server time hyperfine
+    doctest-dev ffmpeg libxml2-utils redis-server time hyperfine
 )
 
 missing=()
