@@ -93,6 +93,12 @@ struct SourceInfo {
     std::optional<AudioInfo> audio; ///< the first audio stream, if any
 };
 
+/// Reads the container and stream headers of @p source; needs no Engine (and
+/// no encoder plugin). Thread-safe.
+/// Errors (stage "probe"): not_found, corrupt_input (not media, no video stream,
+/// no duration), unsupported (no decoder, longer than 7 days).
+Result<SourceInfo> probe_source(const std::filesystem::path &source);
+
 /// One transcoding job.
 struct TranscodeJob {
     std::filesystem::path source;
@@ -197,8 +203,7 @@ public:
 
     const EncoderRegistry &registry() const noexcept;
 
-    /// Reads the container and stream headers of @p source.
-    /// Errors: not_found, corrupt_input (not media, no video stream, no duration).
+    /// Same as vtc::probe_source().
     Result<SourceInfo> probe(const std::filesystem::path &source) const;
 
     /// Runs @p job to the end. On success every file of TranscodeResult exists and

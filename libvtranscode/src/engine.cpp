@@ -88,12 +88,16 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
 
 const EncoderRegistry &Engine::registry() const noexcept { return *impl_->registry; }
 
-Result<SourceInfo> Engine::probe(const std::filesystem::path &source) const {
+Result<SourceInfo> probe_source(const std::filesystem::path &source) {
     auto opened = detail::open_source(source);
     if (!opened) {
         return Unexpected(std::move(opened).error());
     }
     return std::move(opened->info);
+}
+
+Result<SourceInfo> Engine::probe(const std::filesystem::path &source) const {
+    return probe_source(source);
 }
 
 Result<TranscodeResult> Engine::transcode(const TranscodeJob &job, const ProgressCallback &progress,

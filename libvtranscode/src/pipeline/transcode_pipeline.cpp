@@ -518,8 +518,8 @@ Result<void> Pipeline::open_packagers() {
         }
         const bool is_ts = container == SegmentContainer::mpegts;
         auto muxer = SegmentedMuxer::open(container, job_.output_dir,
-                                          is_ts ? std::filesystem::path() : run->rung.name,
-                                          is_ts ? run->rung.name + "_" : "seg_", streams);
+                                          is_ts ? std::filesystem::path() : std::filesystem::path(run->rung.name),
+                                          is_ts ? run->rung.name + "_" : std::string("seg_"), streams);
         if (!muxer) {
             return Unexpected(std::move(muxer).error());
         }
