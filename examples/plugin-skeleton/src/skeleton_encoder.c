@@ -50,6 +50,12 @@ enum {
 /*
  * An instance. The host only ever holds a pointer to it: vtc_encoder is an
  * opaque type that the plugin defines, allocates and frees (VTC_PLUGIN_10).
+ *
+ * VTC_PLUGIN_12: all state lives here, none in globals, and nothing is locked.
+ * The host uses one instance from one thread at a time (maybe a different
+ * thread for each call), so the fields need no lock; query_caps() and create()
+ * may run concurrently with anything, which is safe because they touch only
+ * their arguments and constant data.
  */
 struct vtc_encoder {
     /* Borrowed: the host keeps it valid until destroy() returns (vtc_host.h). */
@@ -179,9 +185,9 @@ static vtc_status skeleton_query_caps(const struct vtc_host *host, struct vtc_en
         VTC_ENCODER_CAP_FORCED_KEYFRAME | VTC_ENCODER_CAP_EXTRADATA | VTC_ENCODER_CAP_CLOSED_GOP;
 
     /* VTC_PLUGIN_5: the host zero-filled its struct and said how big it is.
-     * Write no more than that (an older host has a smaller struct) and report
-     * how much was written (a newer host has a bigger one and reads the rest
-     * as "not filled" through VTC_HAS_FIELD). */
+     * Write no more than that, and report how much was written: a newer host's
+     * struct is bigger, and VTC_HAS_FIELD on the returned struct_size tells it
+     * which of its members this plugin did not know about and left zero. */
     count = caps->struct_size < sizeof full ? caps->struct_size : (uint32_t)sizeof full;
     memcpy(caps, &full, count);
     caps->struct_size = count;
@@ -411,10 +417,11 @@ static vtc_status skeleton_create(const struct vtc_host *host,
         return VTC_ERR_INVALID_ARG;
     }
 
-    /* VTC_PLUGIN_5: read the host's struct through a complete local copy. The
-     * defaults stand in for members an older host did not send; members a
-     * newer host appended are simply not copied. Once this plugin is rebuilt
-     * against 1.N, the same two lines keep it working with 1.0 hosts. */
+    /* VTC_PLUGIN_5: read the host's struct through a complete local copy. A
+     * newer host's struct is longer; the members it appended are not copied
+     * and never looked at. A host is never older than its plugins (it refuses
+     * newer minors), but copying over the defaults costs nothing and makes a
+     * read past the end of a short struct impossible. */
     vtc_encoder_config_defaults(&cfg);
     memcpy(&cfg, config, config->struct_size < sizeof cfg ? config->struct_size : sizeof cfg);
     cfg.struct_size = sizeof cfg;
