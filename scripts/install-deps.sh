@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     # build
-    meson ninja-build pkg-config g++ gcc cmake
+    meson ninja-build pkg-config g++ gcc cmake make
     # libvtranscode and plugins
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
     libx264-dev libx265-dev libsvtav1enc-dev libva-dev libvpl-dev libffmpeg-nvenc-dev
