@@ -352,6 +352,9 @@ void apply_options(const x265_api &api, const std::vector<Option> &options,
             broken = "VPS/SPS/PPS on every keyframe";
         } else if ((config.flags & VTC_ENCODER_CONFIG_CLOSED_GOP) != 0 && param.bOpenGOP != 0) {
             broken = "closed GOPs (VTC_ENCODER_CONFIG_CLOSED_GOP)";
+        } else if (param.bField != 0) {
+            // Field coding turns each frame into two pictures and two packets.
+            broken = "one access unit per frame";
         } else if (param.logLevel != X265_LOG_NONE) {
             broken = "a silent plugin (x265 logs to stderr only)";
         } else if (param.sourceWidth != static_cast<int>(config.width) ||

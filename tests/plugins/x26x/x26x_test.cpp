@@ -592,6 +592,26 @@ TEST_CASE("descriptor and capabilities") {
     }
 }
 
+TEST_CASE("sizes off the block grid decode at exactly their size") {
+    // size_alignment is 2: the encoders pad to their block size and crop.
+    for (const auto &[width, height] : {std::pair<uint32_t, uint32_t>{162, 98}, {18, 16}}) {
+        CAPTURE(width);
+        CAPTURE(height);
+        TestHost host;
+        Session session(base_config(width, height), host);
+        REQUIRE_MESSAGE(session.status() == VTC_OK, session.error());
+        REQUIRE(encode_clip(session, 6, synthetic(VTC_PIXEL_FORMAT_I420, width, height), {0}) ==
+                VTC_END_OF_STREAM);
+        const DecodeReport report = decode(session.packets);
+        REQUIRE_MESSAGE(report.ok, report.error);
+        REQUIRE(report.frames.size() == 6);
+        for (const auto &frame : report.frames) {
+            CHECK(frame.width == static_cast<int>(width));
+            CHECK(frame.height == static_cast<int>(height));
+        }
+    }
+}
+
 TEST_CASE("forced keyframes are IDRs exactly on the flagged frames, with B-frames") {
     const std::set<int> forced = {0, 17, 30, 45};
     const int frames = 60;
@@ -650,6 +670,21 @@ TEST_CASE("forced keyframes are IDRs exactly on the flagged frames, with B-frame
         CHECK(pts_seen == pts_sent);
         CHECK_MESSAGE(reordered, "no B-frames were used, so the reordering was not tested");
         CHECK(packets.front().dts < packets.front().pts);
+    }
+
+    SUBCASE("dropping the disposable packets leaves a stream that decodes") {
+        std::vector<OutPacket> kept;
+        for (const OutPacket &packet : packets) {
+            if ((packet.flags & VTC_PACKET_DISPOSABLE) == 0) {
+                kept.push_back(packet);
+            } else {
+                CHECK(!packet.keyframe());
+            }
+        }
+        CHECK(kept.size() < packets.size()); // non-reference B-frames
+        const DecodeReport report = decode(kept);
+        CHECK_MESSAGE(report.ok, report.error);
+        CHECK(report.frames.size() == kept.size());
     }
 
     SUBCASE("libavcodec sees key pictures exactly there") {
@@ -998,8 +1033,13 @@ TEST_CASE("options go through the library's own parser") {
             CHECK(error.find(key) != std::string::npos);
         }
         if (!plugin().h264()) {
-            CHECK(create_with({"log-level=debug"}, &error) == VTC_ERR_INVALID_ARG);
-            CHECK(error.find("log-level") != std::string::npos);
+            for (const char *option :
+                 {"log-level=debug", "input-res=64x64", "input-csp=i444", "field=1"}) {
+                CAPTURE(option);
+                CHECK(create_with({option}, &error) == VTC_ERR_INVALID_ARG);
+                const std::string key = std::string(option).substr(0, std::strcspn(option, "="));
+                CHECK(error.find(key) != std::string::npos);
+            }
         }
     }
     SUBCASE("preset and profile belong in the config") {
