@@ -7,11 +7,9 @@
 #include <x264.h>
 
 #include <algorithm>
-#include <cinttypes>
 #include <climits>
 #include <cstdarg>
 #include <cstdio>
-#include <cstring>
 #include <mutex>
 #include <numeric>
 #include <string_view>
