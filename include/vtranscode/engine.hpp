@@ -55,8 +55,8 @@ std::optional<VideoCodec> parse_video_codec(std::string_view text) noexcept;
 
 /// One rung of the ladder.
 struct Rendition {
-    std::string name;        ///< VLog quality name: "2160p" … "360p"
-    int height = 0;          ///< target height in pixels (even)
+    std::string name;           ///< VLog quality name: "2160p" … "360p"
+    int height = 0;             ///< target height in pixels (even)
     int video_bitrate_kbps = 0; ///< VBV cap (VLog: -maxrate = -b:v, -bufsize = 2x)
     int audio_bitrate_kbps = 0; ///< stereo AAC bit rate
 };
@@ -67,7 +67,7 @@ std::vector<Rendition> default_ladder();
 
 /// The audio stream the engine uses (the first one).
 struct AudioInfo {
-    std::string codec;     ///< libavcodec name ("aac", "opus")
+    std::string codec; ///< libavcodec name ("aac", "opus")
     int sample_rate_hz = 0;
     int channels = 0;
     int64_t bitrate_bps = 0; ///< 0 when unknown
@@ -76,18 +76,18 @@ struct AudioInfo {
 /// What probe() finds out about a source.
 struct SourceInfo {
     std::filesystem::path path;
-    std::string container;      ///< libavformat name ("mov,mp4,m4a,3gp,3g2,mj2")
+    std::string container; ///< libavformat name ("mov,mp4,m4a,3gp,3g2,mj2")
     double duration_seconds = 0;
-    int width = 0;              ///< coded width of the first video stream
-    int height = 0;             ///< coded height
-    int display_width = 0;      ///< after rotation: what a viewer sees
+    int width = 0;         ///< coded width of the first video stream
+    int height = 0;        ///< coded height
+    int display_width = 0; ///< after rotation: what a viewer sees
     int display_height = 0;
-    int rotation_degrees = 0;   ///< clockwise: 0, 90, 180 or 270
-    double frame_rate = 0;      ///< average frames per second; 0 when unknown
-    std::string video_codec;    ///< libavcodec name ("h264")
-    std::string pixel_format;   ///< libavutil name ("yuv420p10le")
-    int bit_depth = 0;          ///< bits per luma sample
-    int64_t bitrate_bps = 0;    ///< container bit rate; 0 when unknown
+    int rotation_degrees = 0; ///< clockwise: 0, 90, 180 or 270
+    double frame_rate = 0;    ///< average frames per second; 0 when unknown
+    std::string video_codec;  ///< libavcodec name ("h264")
+    std::string pixel_format; ///< libavutil name ("yuv420p10le")
+    int bit_depth = 0;        ///< bits per luma sample
+    int64_t bitrate_bps = 0;  ///< container bit rate; 0 when unknown
     int64_t size_bytes = 0;
     int audio_stream_count = 0;
     std::optional<AudioInfo> audio; ///< the first audio stream, if any
@@ -157,14 +157,14 @@ using ProgressCallback = std::function<void(const Progress &)>;
 
 /// What one produced rendition turned out to be (measured, never assumed).
 struct RenditionResult {
-    std::string name;         ///< "1080p", …, or "original"
-    std::string encoder_id;   ///< the plugin encoder used; empty for "original"
+    std::string name;       ///< "1080p", …, or "original"
+    std::string encoder_id; ///< the plugin encoder used; empty for "original"
     int width = 0;
     int height = 0;
     double frame_rate = 0;
     int64_t average_bitrate_bps = 0; ///< all segment bytes over the duration
     int64_t peak_bitrate_bps = 0;    ///< the highest segment bit rate
-    std::string codecs;       ///< RFC 6381 CODECS, derived from the bitstream
+    std::string codecs;              ///< RFC 6381 CODECS, derived from the bitstream
     std::vector<double> segment_durations_seconds;
     /// Every file of the rendition, relative to output_dir, playlist first.
     std::vector<std::filesystem::path> files;
@@ -210,7 +210,8 @@ public:
     /// master.m3u8 was written last; on failure or cancellation the files this job
     /// created are removed and the error names the stage, the file and the cause
     /// (Errc::cancelled when @p cancel fired). @p cancel may be nullptr.
-    Result<TranscodeResult> transcode(const TranscodeJob &job, const ProgressCallback &progress = {},
+    Result<TranscodeResult> transcode(const TranscodeJob &job,
+                                      const ProgressCallback &progress = {},
                                       const CancellationToken *cancel = nullptr) const;
 
 private:

@@ -4,6 +4,7 @@
 
 #include "pipeline/transcode_pipeline.hpp"
 #include "probe/source.hpp"
+#include "util/ffmpeg_log.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -16,9 +17,12 @@ std::string_view to_string(OutputFormat format) noexcept {
 
 std::string_view to_string(VideoCodec codec) noexcept {
     switch (codec) {
-    case VideoCodec::h264: return "h264";
-    case VideoCodec::hevc: return "hevc";
-    case VideoCodec::av1: return "av1";
+    case VideoCodec::h264:
+        return "h264";
+    case VideoCodec::hevc:
+        return "hevc";
+    case VideoCodec::av1:
+        return "av1";
     }
     return "unknown";
 }
@@ -73,6 +77,7 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
+    detail::route_ffmpeg_log(options.logger);
     if (!options.registry.logger.enabled(LogLevel::error)) {
         options.registry.logger = options.logger;
     }
@@ -86,7 +91,9 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-const EncoderRegistry &Engine::registry() const noexcept { return *impl_->registry; }
+const EncoderRegistry &Engine::registry() const noexcept {
+    return *impl_->registry;
+}
 
 Result<SourceInfo> probe_source(const std::filesystem::path &source) {
     auto opened = detail::open_source(source);

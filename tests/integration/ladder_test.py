@@ -58,10 +58,11 @@ def clip(name):
                "-f", "lavfi", "-i", "sine=f=440:d=4.2:sample_rate=44100",
                "-ac", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "45",
                "-c:a", "aac", "-b:a", "96k", "-shortest", path)
-    elif name == "odd.mkv":  # odd size 637x359, no B-frames source
-        ffmpeg("-f", "lavfi", "-i", "testsrc2=s=637x359:r=25:d=3.3," + noise,
+    elif name == "odd.mkv":  # odd size 853x481, 4:4:4 source
+        ffmpeg("-f", "lavfi", "-i",
+               "testsrc2=s=854x482:r=25:d=3.3,format=yuv444p,scale=853:481," + noise,
                "-f", "lavfi", "-i", "sine=f=300:d=3.3",
-               "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p",
+               "-c:v", "libx264", "-preset", "ultrafast",
                "-c:a", "libopus" if encoder_exists("libopus") else "aac", path)
     elif name == "silent.mp4":  # no audio at all
         ffmpeg("-f", "lavfi", "-i", "testsrc2=s=480x270:r=24:d=3.2," + noise,
@@ -294,8 +295,9 @@ class LadderTests(unittest.TestCase):
                                 "--ladder", SMALL_LADDER, "--segment-seconds", "1")
         renditions = self.check_ladder(ladder, "ts", "h264")
         variant = renditions["360p"][0]
-        # 637x359 is laddered as 358 lines high (even) and an even width
-        self.assertEqual(variant["RESOLUTION"], "636x358")
+        # 853x481: 360 lines and round(360 * 853 / 481 / 2) * 2 = 638 columns (ffmpeg's -2)
+        self.assertEqual(variant["RESOLUTION"], "638x360")
+        self.assertEqual(renditions["240p"][0]["RESOLUTION"], "426x240")
         self.assertFalse(os.path.exists(os.path.join(ladder.dir, "manifest.mpd")))
 
     def test_source_without_audio(self):

@@ -19,7 +19,8 @@
 namespace vtc::cli {
 namespace {
 
-constexpr std::string_view kTranscodeUsage = R"(usage: vtranscode transcode INPUT OUTPUT_DIR [options]
+constexpr std::string_view kTranscodeUsage =
+    R"(usage: vtranscode transcode INPUT OUTPUT_DIR [options]
 
 Decodes INPUT once and writes an adaptive-bitrate ladder into OUTPUT_DIR (which
 must exist): rendition playlists and segments, master.m3u8 (written last),
@@ -69,8 +70,8 @@ std::vector<std::string> split(std::string_view text, char separator) {
     size_t start = 0;
     while (start <= text.size()) {
         const size_t end = text.find(separator, start);
-        const std::string_view part =
-            text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        const std::string_view part = text.substr(
+            start, end == std::string_view::npos ? std::string_view::npos : end - start);
         if (!part.empty()) {
             parts.emplace_back(part);
         }
@@ -217,8 +218,8 @@ nlohmann::json result_json(const TranscodeResult &r) {
             {"master_playlist", r.master_playlist.string()},
             {"dash_manifest", r.dash_manifest.empty() ? nlohmann::json(nullptr)
                                                       : nlohmann::json(r.dash_manifest.string())},
-            {"thumbnail", r.thumbnail.empty() ? nlohmann::json(nullptr)
-                                              : nlohmann::json(r.thumbnail.string())}};
+            {"thumbnail",
+             r.thumbnail.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.thumbnail.string())}};
 }
 
 int usage_error(std::ostream &err, const std::string &message, std::string_view usage) {

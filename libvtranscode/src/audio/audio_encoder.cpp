@@ -10,7 +10,9 @@ extern "C" {
 namespace vtc::detail {
 namespace {
 
-void free_packet(AVPacket *packet) { av_packet_free(&packet); }
+void free_packet(AVPacket *packet) {
+    av_packet_free(&packet);
+}
 
 } // namespace
 
@@ -20,16 +22,15 @@ Result<std::unique_ptr<AudioResampler>> AudioResampler::create(const AVCodecCont
     AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
     AVChannelLayout input_layout{};
     if (decoder.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || decoder.ch_layout.nb_channels <= 0) {
-        av_channel_layout_default(&input_layout, decoder.ch_layout.nb_channels > 0
-                                                     ? decoder.ch_layout.nb_channels
-                                                     : 2);
+        av_channel_layout_default(
+            &input_layout, decoder.ch_layout.nb_channels > 0 ? decoder.ch_layout.nb_channels : 2);
     } else if (av_channel_layout_copy(&input_layout, &decoder.ch_layout) < 0) {
         return fail(Errc::no_memory, "audio", "", "cannot copy the channel layout");
     }
     SwrContext *swr = nullptr;
-    const int rc = swr_alloc_set_opts2(&swr, &stereo, AV_SAMPLE_FMT_FLTP, kAudioSampleRateHz,
-                                       &input_layout, decoder.sample_fmt, decoder.sample_rate, 0,
-                                       nullptr);
+    const int rc =
+        swr_alloc_set_opts2(&swr, &stereo, AV_SAMPLE_FMT_FLTP, kAudioSampleRateHz, &input_layout,
+                            decoder.sample_fmt, decoder.sample_rate, 0, nullptr);
     av_channel_layout_uninit(&input_layout);
     self->swr_.reset(swr);
     if (rc < 0 || swr_init(swr) < 0) {
@@ -40,8 +41,8 @@ Result<std::unique_ptr<AudioResampler>> AudioResampler::create(const AVCodecCont
     if (self->fifo_ == nullptr) {
         return fail(Errc::no_memory, "audio", "", "cannot allocate the audio FIFO");
     }
-    self->input_time_base_ = decoder.pkt_timebase.num > 0 ? decoder.pkt_timebase
-                                                          : AVRational{1, decoder.sample_rate};
+    self->input_time_base_ =
+        decoder.pkt_timebase.num > 0 ? decoder.pkt_timebase : AVRational{1, decoder.sample_rate};
     self->input_rate_hz_ = decoder.sample_rate;
     self->timeline_offset_samples_ = timeline_offset_samples;
     return self;
@@ -139,7 +140,8 @@ Result<std::unique_ptr<AacEncoder>> AacEncoder::create(int bitrate_kbps) {
     // MPEG-TS muxer builds ADTS headers from it.
     ctx.flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     if (int rc = avcodec_open2(&ctx, codec, nullptr); rc < 0) {
-        return fail(Errc::internal, "audio", "", "cannot open the AAC encoder: " + av_error_text(rc));
+        return fail(Errc::internal, "audio", "",
+                    "cannot open the AAC encoder: " + av_error_text(rc));
     }
     return self;
 }

@@ -53,8 +53,8 @@ Result<void> Decoder::send(const AVPacket *packet) {
     }
     ++packets_rejected_;
     return fail(Errc::corrupt_input, "decode", file_,
-                std::string(context_->codec->name) + " cannot decode a packet: " +
-                    av_error_text(rc));
+                std::string(context_->codec->name) +
+                    " cannot decode a packet: " + av_error_text(rc));
 }
 
 Result<bool> Decoder::receive(AVFrame &frame) {

@@ -20,10 +20,13 @@ OriginalPackager::open(SegmentContainer container, const std::filesystem::path &
                         " cannot carry " + avcodec_get_name(video.codecpar->codec_id) +
                         " video without re-encoding");
     }
-    std::vector<MuxerStreamSpec> streams{{video.codecpar, video.time_base}};
+    // A stream copy keeps the source's pixels, so a rotated source keeps its
+    // display matrix (MP4 can carry it; MPEG-TS cannot).
+    std::vector<MuxerStreamSpec> streams{
+        {video.codecpar, video.time_base, 0, stream_display_matrix(video)}};
     if (audio != nullptr &&
         avformat_query_codec(format, audio->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1) {
-        streams.push_back({audio->codecpar, audio->time_base});
+        streams.push_back({audio->codecpar, audio->time_base, 0, nullptr});
         self->audio_index_ = 1;
         self->audio_time_base_ = audio->time_base;
     }
@@ -38,11 +41,11 @@ OriginalPackager::open(SegmentContainer container, const std::filesystem::path &
     self->anchor_pts_ = anchor_pts;
     self->segment_seconds_ = segment_seconds;
     const auto offset_us = static_cast<int64_t>(timeline_offset_seconds * 1e6);
-    self->video_offset_ = av_rescale_q(offset_us, AVRational{1, 1000000}, video.time_base) - anchor_pts;
+    self->video_offset_ =
+        av_rescale_q(offset_us, AVRational{1, 1000000}, video.time_base) - anchor_pts;
     if (self->audio_index_ >= 0) {
-        self->audio_offset_ =
-            av_rescale_q(offset_us, AVRational{1, 1000000}, audio->time_base) -
-            av_rescale_q(anchor_pts, video.time_base, audio->time_base);
+        self->audio_offset_ = av_rescale_q(offset_us, AVRational{1, 1000000}, audio->time_base) -
+                              av_rescale_q(anchor_pts, video.time_base, audio->time_base);
     }
     return self;
 }

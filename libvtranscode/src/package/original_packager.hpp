@@ -24,9 +24,9 @@ public:
     /// @param timeline_offset  seconds added to every timestamp
     /// Errors (Errc::unsupported) when the container cannot carry the video codec.
     static Result<std::unique_ptr<OriginalPackager>>
-    open(SegmentContainer container, const std::filesystem::path &output_dir,
-         const AVStream &video, const AVStream *audio, int64_t anchor_pts,
-         double timeline_offset_seconds, double segment_seconds);
+    open(SegmentContainer container, const std::filesystem::path &output_dir, const AVStream &video,
+         const AVStream *audio, int64_t anchor_pts, double timeline_offset_seconds,
+         double segment_seconds);
 
     /// One demuxed packet of the video or the audio stream, in demux order.
     Result<void> push(const AVPacket &packet, bool is_video);

@@ -30,8 +30,8 @@ public:
     /// @param strip_parameter_sets_codec  VTC_CODEC_H264 / _HEVC to remove in-band
     ///                      parameter sets (fMP4); VTC_CODEC_UNSET to keep them (TS).
     RenditionPackager(std::unique_ptr<SegmentedMuxer> muxer, bool has_audio,
-                      AVRational video_time_base, AVRational audio_time_base,
-                      int64_t video_offset, int32_t strip_parameter_sets_codec);
+                      AVRational video_time_base, AVRational audio_time_base, int64_t video_offset,
+                      int32_t strip_parameter_sets_codec);
 
     /// From the rendition's encoder thread, in decode order. @p starts_segment
     /// is true for the forced keyframe that opens the next segment (the first

@@ -76,6 +76,10 @@ SegmentedMuxer::open(SegmentContainer container, const std::filesystem::path &ou
         // (such as 'hvc1' for CMAF HEVC) is kept.
         st->codecpar->codec_tag = spec.codec_tag;
         st->time_base = spec.packet_time_base;
+        if (spec.display_matrix != nullptr && container == SegmentContainer::fmp4 &&
+            !set_stream_display_matrix(*st, spec.display_matrix)) {
+            return self->error("out of memory");
+        }
         self->packet_time_bases_.push_back(spec.packet_time_base);
     }
     // Timestamps are already made non-negative on one timeline for every
@@ -104,8 +108,13 @@ SegmentedMuxer::open(SegmentContainer container, const std::filesystem::path &ou
         AVDictionary *options = nullptr;
         // An empty moov in init.mp4 and one fragment per segment flushed on
         // request: the CMAF layout VLog's players and server expect.
+        // frag_discont with edit lists off makes movenc keep our absolute
+        // timestamps in tfdt; otherwise it rebases every track to start at 0 on
+        // its own, which shifts audio against video and one rendition against
+        // another.
         av_dict_set(&options, "movflags",
-                    "+frag_custom+empty_moov+default_base_moof+skip_trailer+cmaf", 0);
+                    "+frag_custom+empty_moov+default_base_moof+skip_trailer+frag_discont", 0);
+        av_dict_set(&options, "use_editlist", "0", 0);
         auto init_path = subdir / "init.mp4";
         if (auto opened = self->open_file(init_path); !opened) {
             av_dict_free(&options);

@@ -29,6 +29,8 @@ struct MuxerStreamSpec {
     const AVCodecParameters *parameters = nullptr; ///< copied at open()
     AVRational packet_time_base{0, 1};             ///< time base of the packets given to write()
     uint32_t codec_tag = 0; ///< sample entry / tag to force (e.g. 'hvc1'); 0 = the muxer's choice
+    /// Display matrix to keep (stream copies of rotated sources); nullptr = none.
+    const int32_t *display_matrix = nullptr;
 };
 
 /// A finished segment file.

@@ -21,14 +21,21 @@ Result<void> write_thumbnail(const AVFrame &frame, const std::filesystem::path &
     }
     const int height = std::max(2, static_cast<int>(std::lround(kThumbnailWidth / aspect)));
 
+    // Scale into plain yuv420p with full range (what JPEG uses), then label it
+    // yuvj420p for the MJPEG encoder: swscale itself no longer accepts the
+    // deprecated yuvj formats without complaint.
     SwsPtr sws(sws_getContext(frame.width, frame.height, static_cast<AVPixelFormat>(frame.format),
-                              kThumbnailWidth, height, AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nullptr,
+                              kThumbnailWidth, height, AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr,
                               nullptr, nullptr));
     FramePtr scaled = make_frame();
     if (!sws || !scaled) {
         return fail(Errc::unsupported, "thumbnail", where, "cannot convert the frame");
     }
-    scaled->format = AV_PIX_FMT_YUVJ420P;
+    const int *coefficients = sws_getCoefficients(SWS_CS_DEFAULT);
+    const bool source_full = frame.color_range == AVCOL_RANGE_JPEG;
+    sws_setColorspaceDetails(sws.get(), coefficients, source_full ? 1 : 0, coefficients, 1, 0,
+                             1 << 16, 1 << 16);
+    scaled->format = AV_PIX_FMT_YUV420P;
     scaled->width = kThumbnailWidth;
     scaled->height = height;
     if (av_frame_get_buffer(scaled.get(), 0) < 0) {
@@ -36,6 +43,8 @@ Result<void> write_thumbnail(const AVFrame &frame, const std::filesystem::path &
     }
     sws_scale(sws.get(), frame.data, frame.linesize, 0, frame.height, scaled->data,
               scaled->linesize);
+    scaled->format = AV_PIX_FMT_YUVJ420P;
+    scaled->color_range = AVCOL_RANGE_JPEG;
 
     const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
     if (codec == nullptr) {
@@ -57,15 +66,17 @@ Result<void> write_thumbnail(const AVFrame &frame, const std::filesystem::path &
     scaled->quality = ctx->global_quality;
     PacketPtr packet = make_packet();
     if (int rc = avcodec_send_frame(ctx.get(), scaled.get()); rc < 0) {
-        return fail(Errc::internal, "thumbnail", where, "JPEG encoding failed: " + av_error_text(rc));
+        return fail(Errc::internal, "thumbnail", where,
+                    "JPEG encoding failed: " + av_error_text(rc));
     }
     avcodec_send_frame(ctx.get(), nullptr);
     if (int rc = avcodec_receive_packet(ctx.get(), packet.get()); rc < 0) {
-        return fail(Errc::internal, "thumbnail", where, "JPEG encoding failed: " + av_error_text(rc));
+        return fail(Errc::internal, "thumbnail", where,
+                    "JPEG encoding failed: " + av_error_text(rc));
     }
-    return write_file_atomically(
-        path, std::string_view(reinterpret_cast<const char *>(packet->data),
-                               static_cast<size_t>(packet->size)));
+    return write_file_atomically(path,
+                                 std::string_view(reinterpret_cast<const char *>(packet->data),
+                                                  static_cast<size_t>(packet->size)));
 }
 
 } // namespace vtc::detail

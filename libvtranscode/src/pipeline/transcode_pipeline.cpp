@@ -61,19 +61,26 @@ struct CodecDefaults {
 
 CodecDefaults codec_defaults(VideoCodec codec) {
     switch (codec) {
-    case VideoCodec::h264: return {VTC_CODEC_H264, AV_CODEC_ID_H264, "medium", 23};
-    case VideoCodec::hevc: return {VTC_CODEC_HEVC, AV_CODEC_ID_HEVC, "medium", 28};
-    case VideoCodec::av1: return {VTC_CODEC_AV1, AV_CODEC_ID_AV1, "6", 30};
+    case VideoCodec::h264:
+        return {VTC_CODEC_H264, AV_CODEC_ID_H264, "medium", 23};
+    case VideoCodec::hevc:
+        return {VTC_CODEC_HEVC, AV_CODEC_ID_HEVC, "medium", 28};
+    case VideoCodec::av1:
+        return {VTC_CODEC_AV1, AV_CODEC_ID_AV1, "6", 30};
     }
     return {VTC_CODEC_UNSET, AV_CODEC_ID_NONE, "", 0};
 }
 
 std::string codec_label(int32_t vtc_codec) {
     switch (vtc_codec) {
-    case VTC_CODEC_H264: return "h264";
-    case VTC_CODEC_HEVC: return "hevc";
-    case VTC_CODEC_AV1: return "av1";
-    default: return "unknown";
+    case VTC_CODEC_H264:
+        return "h264";
+    case VTC_CODEC_HEVC:
+        return "hevc";
+    case VTC_CODEC_AV1:
+        return "av1";
+    default:
+        return "unknown";
     }
 }
 
@@ -165,7 +172,7 @@ struct AudioBitrateGroup {
 
 // What the source thread shares with the rest once it is done.
 struct SourceOutcome {
-    std::atomic<int64_t> end_pts{0};       // end of the last frame, source time base
+    std::atomic<int64_t> end_pts{0}; // end of the last frame, source time base
     std::atomic<int64_t> frames_decoded{0};
     std::atomic<int64_t> last_decoded_pts{AV_NOPTS_VALUE};
     bool thumbnail_written = false;
@@ -275,8 +282,8 @@ AVCodecParameters *video_parameters(const CodecDefaults &codec, const RenditionR
     par->color_range = AVCOL_RANGE_MPEG;
     par->field_order = AV_FIELD_PROGRESSIVE;
     if (!run.extradata.empty()) {
-        par->extradata = static_cast<uint8_t *>(
-            av_mallocz(run.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+        par->extradata =
+            static_cast<uint8_t *>(av_mallocz(run.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
         if (par->extradata != nullptr) {
             std::copy(run.extradata.begin(), run.extradata.end(), par->extradata);
             par->extradata_size = static_cast<int>(run.extradata.size());
@@ -363,6 +370,10 @@ Result<void> Pipeline::open_renditions() {
         sar = av_make_q(sar.den, sar.num);
     }
     output_sample_aspect_ = sar.num > 0 && sar.den > 0 ? sar : AVRational{1, 1};
+    // Bitstreams store the SAR in 16-bit fields; scaled sources often carry
+    // fractions like 205387:205573, so use the closest one that fits.
+    av_reduce(&output_sample_aspect_.num, &output_sample_aspect_.den, output_sample_aspect_.num,
+              output_sample_aspect_.den, 65535);
 
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const unsigned budget = job_.thread_budget > 0 ? job_.thread_budget : cores;
@@ -398,11 +409,11 @@ Result<void> Pipeline::open_renditions() {
         config.vbv_buffer_kbits = static_cast<uint32_t>(rung.video_bitrate_kbps) * 2;
         // The encoders' own thread pools share the budget in proportion to the
         // pixels each one has to encode.
-        const double share = total_pixels > 0
-                                 ? static_cast<double>(run->size.width) * run->size.height /
-                                       total_pixels
-                                 : 1.0;
-        config.thread_count = std::max(1u, static_cast<unsigned>(std::lround(budget * share * 1.5)));
+        const double share = total_pixels > 0 ? static_cast<double>(run->size.width) *
+                                                    run->size.height / total_pixels
+                                              : 1.0;
+        config.thread_count =
+            std::max(1u, static_cast<unsigned>(std::lround(budget * share * 1.5)));
         config.flags = VTC_ENCODER_CONFIG_CLOSED_GOP | VTC_ENCODER_CONFIG_GLOBAL_HEADER;
         const AVCodecParameters *vpar = video.codecpar;
         config.color_primaries = vpar->color_primaries;
@@ -444,8 +455,8 @@ Result<void> Pipeline::open_renditions() {
                         continue;
                     }
                     reasons += (reasons.empty() ? "" : "; ") + info.id + ": " +
-                               (info.available ? "cannot do " + std::to_string(config.width) +
-                                                     "x" + std::to_string(config.height) + " " +
+                               (info.available ? "cannot do " + std::to_string(config.width) + "x" +
+                                                     std::to_string(config.height) + " " +
                                                      std::to_string(job_.output_bit_depth) +
                                                      "-bit with forced keyframes"
                                                : info.unavailable_reason);
@@ -500,7 +511,8 @@ Result<void> Pipeline::open_packagers() {
         if (!vpar) {
             return fail(Errc::no_memory, "package", run->rung.name, "out of memory");
         }
-        std::vector<MuxerStreamSpec> streams{{vpar.get(), video_time_base_, vpar->codec_tag}};
+        std::vector<MuxerStreamSpec> streams{
+            {vpar.get(), video_time_base_, vpar->codec_tag, nullptr}};
         ParamsPtr apar;
         AudioBitrateGroup *group = nullptr;
         if (has_audio) {
@@ -511,15 +523,17 @@ Result<void> Pipeline::open_packagers() {
                 }
             }
             apar.reset(avcodec_parameters_alloc());
-            if (!apar || avcodec_parameters_from_context(apar.get(), &group->encoder->context()) < 0) {
+            if (!apar ||
+                avcodec_parameters_from_context(apar.get(), &group->encoder->context()) < 0) {
                 return fail(Errc::no_memory, "package", run->rung.name, "out of memory");
             }
-            streams.push_back({apar.get(), AVRational{1, kAudioSampleRateHz}, 0});
+            streams.push_back({apar.get(), AVRational{1, kAudioSampleRateHz}, 0, nullptr});
         }
         const bool is_ts = container == SegmentContainer::mpegts;
-        auto muxer = SegmentedMuxer::open(container, job_.output_dir,
-                                          is_ts ? std::filesystem::path() : std::filesystem::path(run->rung.name),
-                                          is_ts ? run->rung.name + "_" : std::string("seg_"), streams);
+        auto muxer = SegmentedMuxer::open(
+            container, job_.output_dir,
+            is_ts ? std::filesystem::path() : std::filesystem::path(run->rung.name),
+            is_ts ? run->rung.name + "_" : std::string("seg_"), streams);
         if (!muxer) {
             return Unexpected(std::move(muxer).error());
         }
@@ -777,7 +791,8 @@ void Pipeline::source_main() {
                              "no video frame could be decoded (zero-length or damaged video)"));
         return;
     }
-    if (sent > 0 && static_cast<double>(rejected) / static_cast<double>(sent) > kMaxRejectedPacketShare) {
+    if (sent > 0 &&
+        static_cast<double>(rejected) / static_cast<double>(sent) > kMaxRejectedPacketShare) {
         fail_with(make_error(Errc::corrupt_input, "decode", file,
                              fmt::format("{} of {} video packets are damaged", rejected, sent)));
         return;
@@ -882,8 +897,8 @@ void Pipeline::rendition_main(RenditionRun &run) {
         const AVFrame &picture = **scaled;
         vtc_frame frame{};
         frame.struct_size = sizeof(frame);
-        frame.pixel_format = job_.output_bit_depth == 10 ? VTC_PIXEL_FORMAT_I420_10
-                                                         : VTC_PIXEL_FORMAT_I420;
+        frame.pixel_format =
+            job_.output_bit_depth == 10 ? VTC_PIXEL_FORMAT_I420_10 : VTC_PIXEL_FORMAT_I420;
         frame.width = static_cast<uint32_t>(picture.width);
         frame.height = static_cast<uint32_t>(picture.height);
         frame.memory_type = VTC_MEMORY_SYSTEM;
@@ -1046,7 +1061,8 @@ void Pipeline::report_progress(const ProgressCallback &progress, const std::stri
         double fraction = 0;
         if (rp.finished) {
             fraction = 1;
-        } else if (const int64_t pts = run->last_encoded_pts; pts != AV_NOPTS_VALUE && duration > 0) {
+        } else if (const int64_t pts = run->last_encoded_pts;
+                   pts != AV_NOPTS_VALUE && duration > 0) {
             fraction = std::clamp(static_cast<double>(pts - anchor_pts_) *
                                       av_q2d(video_time_base_) / duration,
                                   0.0, 0.999);
@@ -1068,15 +1084,16 @@ void Pipeline::report_progress(const ProgressCallback &progress, const std::stri
     progress(p);
 }
 
-Result<RenditionResult> Pipeline::write_rendition_playlist(
-    const std::string &name, const SegmentedMuxer &muxer, const std::vector<SegmentTiming> &timings,
-    AVRational time_base) {
+Result<RenditionResult>
+Pipeline::write_rendition_playlist(const std::string &name, const SegmentedMuxer &muxer,
+                                   const std::vector<SegmentTiming> &timings,
+                                   AVRational time_base) {
     const bool is_ts = job_.format == OutputFormat::hls_ts;
     const auto &files = muxer.segments();
     if (files.size() != timings.size() || files.empty()) {
-        return fail(Errc::internal, "package", name,
-                    fmt::format("{} segment files but {} segment timings", files.size(),
-                                timings.size()));
+        return fail(
+            Errc::internal, "package", name,
+            fmt::format("{} segment files but {} segment timings", files.size(), timings.size()));
     }
     MediaPlaylist playlist;
     playlist.container = is_ts ? HlsContainer::mpeg_ts : HlsContainer::fmp4;
@@ -1123,13 +1140,14 @@ Result<TranscodeResult> Pipeline::finish_outputs() {
 
     if (original_ && !original_failed_) {
         auto written = write_rendition_playlist("original", original_->muxer(),
-                                                original_->timings(),
-                                                original_->video_time_base());
+                                                original_->timings(), original_->video_time_base());
         if (written) {
             RenditionResult &r = *written;
             const AVStream &video = *source_.format->streams[source_.video_stream];
-            r.width = source_.info.display_width;
-            r.height = source_.info.display_height;
+            // The copy keeps the coded picture (and, in CMAF, the rotation flag):
+            // RESOLUTION states what the stream holds.
+            r.width = source_.info.width;
+            r.height = source_.info.height;
             r.frame_rate = frame_rate;
             r.has_audio = original_->has_audio();
             auto video_codecs = video_codec_string(
@@ -1137,16 +1155,17 @@ Result<TranscodeResult> Pipeline::finish_outputs() {
                 : video.codecpar->codec_id == AV_CODEC_ID_HEVC ? VTC_CODEC_HEVC
                 : video.codecpar->codec_id == AV_CODEC_ID_AV1  ? VTC_CODEC_AV1
                                                                : VTC_CODEC_UNSET,
-                std::span<const uint8_t>(video.codecpar->extradata,
-                                         static_cast<size_t>(std::max(0, video.codecpar->extradata_size))));
+                std::span<const uint8_t>(
+                    video.codecpar->extradata,
+                    static_cast<size_t>(std::max(0, video.codecpar->extradata_size))));
             std::string original_audio;
             if (r.has_audio) {
                 const AVCodecParameters *apar =
                     source_.format->streams[source_.audio_stream]->codecpar;
                 auto audio = audio_codec_string(
                     avcodec_get_name(apar->codec_id),
-                    std::span<const uint8_t>(apar->extradata,
-                                             static_cast<size_t>(std::max(0, apar->extradata_size))));
+                    std::span<const uint8_t>(
+                        apar->extradata, static_cast<size_t>(std::max(0, apar->extradata_size))));
                 if (audio) {
                     original_audio = *audio;
                 }
@@ -1156,8 +1175,8 @@ Result<TranscodeResult> Pipeline::finish_outputs() {
             } else {
                 // An honest omission beats a guessed CODECS value (VLog labels
                 // every original "avc1").
-                log(LogLevel::info, "original: no CODECS attribute: " +
-                                        video_codecs.error().to_string());
+                log(LogLevel::info,
+                    "original: no CODECS attribute: " + video_codecs.error().to_string());
             }
             VariantStream v;
             v.uri = is_ts ? "original.m3u8" : "original/stream.m3u8";
@@ -1229,7 +1248,8 @@ Result<TranscodeResult> Pipeline::finish_outputs() {
             for (const SegmentTiming &timing : run->packager->timings()) {
                 rep.segments.push_back(
                     {static_cast<uint64_t>(av_rescale_q(timing.start_pts, video_time_base_, track)),
-                     static_cast<uint64_t>(av_rescale_q(timing.duration, video_time_base_, track))});
+                     static_cast<uint64_t>(
+                         av_rescale_q(timing.duration, video_time_base_, track))});
             }
             if (!rep.segments.empty()) {
                 rep.presentation_time_offset = rep.segments.front().start;
@@ -1332,10 +1352,9 @@ Result<TranscodeResult> Pipeline::run(const ProgressCallback &progress,
     const AVStream &video = *source_.format->streams[source_.video_stream];
     video_time_base_ = video.time_base;
     anchor_pts_ = video.start_time != AV_NOPTS_VALUE ? video.start_time : 0;
-    video_offset_ =
-        av_rescale_q(static_cast<int64_t>(kTimelineOffsetSeconds * 1e6), AVRational{1, 1000000},
-                     video_time_base_) -
-        anchor_pts_;
+    video_offset_ = av_rescale_q(static_cast<int64_t>(kTimelineOffsetSeconds * 1e6),
+                                 AVRational{1, 1000000}, video_time_base_) -
+                    anchor_pts_;
     nominal_frame_duration_ = 1;
     if (source_.info.frame_rate > 0) {
         nominal_frame_duration_ = std::max<int64_t>(
@@ -1345,11 +1364,10 @@ Result<TranscodeResult> Pipeline::run(const ProgressCallback &progress,
     plan_.dir = job_.output_dir;
     plan_.format = job_.format;
     ladder_ = plan_ladder(job_, source_.info);
-    ladder_.erase(std::remove_if(ladder_.begin(), ladder_.end(),
-                                 [&](const Rendition &r) {
-                                     return job_.skip_qualities.count(r.name) != 0;
-                                 }),
-                  ladder_.end());
+    ladder_.erase(
+        std::remove_if(ladder_.begin(), ladder_.end(),
+                       [&](const Rendition &r) { return job_.skip_qualities.count(r.name) != 0; }),
+        ladder_.end());
     for (const Rendition &rung : ladder_) {
         plan_.rendition_names.push_back(rung.name);
     }
@@ -1388,8 +1406,8 @@ Result<TranscodeResult> Pipeline::run(const ProgressCallback &progress,
     start_threads();
     while (!control_.wait_threads(kProgressInterval)) {
         if (cancel != nullptr && cancel->is_cancelled() && !control_.stopped()) {
-            control_.fail(make_error(Errc::cancelled, "transcode", job_.source.string(),
-                                     "cancelled"));
+            control_.fail(
+                make_error(Errc::cancelled, "transcode", job_.source.string(), "cancelled"));
         }
         report_progress(progress, "transcode");
     }

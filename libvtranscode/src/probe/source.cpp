@@ -18,7 +18,9 @@ Unexpected probe_error(Errc code, const std::filesystem::path &path, std::string
     return fail(code, "probe", path.string(), std::move(message));
 }
 
-double rational_or_zero(AVRational r) { return r.num > 0 && r.den > 0 ? av_q2d(r) : 0.0; }
+double rational_or_zero(AVRational r) {
+    return r.num > 0 && r.den > 0 ? av_q2d(r) : 0.0;
+}
 
 } // namespace
 

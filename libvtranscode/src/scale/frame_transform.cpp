@@ -47,12 +47,23 @@ struct Elem24 {
 void rotate_plane_any(const uint8_t *src, int src_stride, int width, int height, uint8_t *dst,
                       int dst_stride, int degrees, int element_bytes) {
     switch (element_bytes) {
-    case 1: rotate_plane<uint8_t>(src, src_stride, width, height, dst, dst_stride, degrees); break;
-    case 2: rotate_plane<uint16_t>(src, src_stride, width, height, dst, dst_stride, degrees); break;
-    case 3: rotate_plane<Elem24>(src, src_stride, width, height, dst, dst_stride, degrees); break;
-    case 4: rotate_plane<uint32_t>(src, src_stride, width, height, dst, dst_stride, degrees); break;
-    case 8: rotate_plane<uint64_t>(src, src_stride, width, height, dst, dst_stride, degrees); break;
-    default: break;
+    case 1:
+        rotate_plane<uint8_t>(src, src_stride, width, height, dst, dst_stride, degrees);
+        break;
+    case 2:
+        rotate_plane<uint16_t>(src, src_stride, width, height, dst, dst_stride, degrees);
+        break;
+    case 3:
+        rotate_plane<Elem24>(src, src_stride, width, height, dst, dst_stride, degrees);
+        break;
+    case 4:
+        rotate_plane<uint32_t>(src, src_stride, width, height, dst, dst_stride, degrees);
+        break;
+    case 8:
+        rotate_plane<uint64_t>(src, src_stride, width, height, dst, dst_stride, degrees);
+        break;
+    default:
+        break;
     }
 }
 
@@ -67,8 +78,8 @@ int plane_element_bytes(const AVPixFmtDescriptor &desc, int plane) {
 }
 
 bool can_rotate_directly(const AVPixFmtDescriptor &desc) {
-    if ((desc.flags & (AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_PAL)) !=
-        0) {
+    if ((desc.flags &
+         (AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_PAL)) != 0) {
         return false;
     }
     if (desc.log2_chroma_w != desc.log2_chroma_h) {
@@ -104,10 +115,9 @@ Result<FramePtr> Rotator::rotate(const AVFrame &in) {
     if (!can_rotate_directly(*desc)) {
         const AVPixelFormat planar =
             desc->comp[0].depth > 8 ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P;
-        converter_.reset(sws_getCachedContext(converter_.release(), in.width, in.height,
-                                              static_cast<AVPixelFormat>(in.format), in.width,
-                                              in.height, planar, SWS_BICUBIC, nullptr, nullptr,
-                                              nullptr));
+        converter_.reset(sws_getCachedContext(
+            converter_.release(), in.width, in.height, static_cast<AVPixelFormat>(in.format),
+            in.width, in.height, planar, SWS_BICUBIC, nullptr, nullptr, nullptr));
         converted = make_frame();
         if (!converter_ || !converted) {
             return fail(Errc::unsupported, "decode", "",
@@ -139,15 +149,15 @@ Result<FramePtr> Rotator::rotate(const AVFrame &in) {
     }
     av_frame_copy_props(out.get(), source);
     if (swaps && source->sample_aspect_ratio.num > 0) {
-        out->sample_aspect_ratio = av_make_q(source->sample_aspect_ratio.den,
-                                             source->sample_aspect_ratio.num);
+        out->sample_aspect_ratio =
+            av_make_q(source->sample_aspect_ratio.den, source->sample_aspect_ratio.num);
     }
     for (int p = 0; p < 4 && source->data[p] != nullptr; ++p) {
         const bool is_chroma = (p == 1 || p == 2) && (desc->flags & AV_PIX_FMT_FLAG_RGB) == 0;
-        const int plane_w = is_chroma ? AV_CEIL_RSHIFT(source->width, desc->log2_chroma_w)
-                                      : source->width;
-        const int plane_h = is_chroma ? AV_CEIL_RSHIFT(source->height, desc->log2_chroma_h)
-                                      : source->height;
+        const int plane_w =
+            is_chroma ? AV_CEIL_RSHIFT(source->width, desc->log2_chroma_w) : source->width;
+        const int plane_h =
+            is_chroma ? AV_CEIL_RSHIFT(source->height, desc->log2_chroma_h) : source->height;
         rotate_plane_any(source->data[p], source->linesize[p], plane_w, plane_h, out->data[p],
                          out->linesize[p], degrees_, plane_element_bytes(*desc, p));
     }

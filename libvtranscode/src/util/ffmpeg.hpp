@@ -18,6 +18,7 @@ extern "C" {
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -49,8 +50,12 @@ using PacketPtr = std::unique_ptr<AVPacket, AvPacketDeleter>;
 using SwsPtr = std::unique_ptr<SwsContext, SwsContextDeleter>;
 using SwrPtr = std::unique_ptr<SwrContext, SwrContextDeleter>;
 
-inline FramePtr make_frame() { return FramePtr(av_frame_alloc()); }
-inline PacketPtr make_packet() { return PacketPtr(av_packet_alloc()); }
+inline FramePtr make_frame() {
+    return FramePtr(av_frame_alloc());
+}
+inline PacketPtr make_packet() {
+    return PacketPtr(av_packet_alloc());
+}
 
 /// av_strerror() as a std::string.
 inline std::string av_error_text(int code) {
@@ -98,6 +103,33 @@ inline const int32_t *stream_display_matrix(const AVStream &stream) {
         return nullptr;
     }
     return reinterpret_cast<const int32_t *>(data);
+#endif
+}
+
+/// Copies @p matrix (9 int32 values) as the display matrix of @p stream, so MP4
+/// writes it into the track header. Returns false when out of memory.
+inline bool set_stream_display_matrix(AVStream &stream, const int32_t *matrix) {
+    const size_t size = 9 * sizeof(int32_t);
+#if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 29, 100)
+    AVPacketSideData *side = av_packet_side_data_new(&stream.codecpar->coded_side_data,
+                                                     &stream.codecpar->nb_coded_side_data,
+                                                     AV_PKT_DATA_DISPLAYMATRIX, size, 0);
+    if (side == nullptr) {
+        return false;
+    }
+    std::memcpy(side->data, matrix, size);
+    return true;
+#else
+    auto *copy = static_cast<uint8_t *>(av_malloc(size));
+    if (copy == nullptr) {
+        return false;
+    }
+    std::memcpy(copy, matrix, size);
+    if (av_stream_add_side_data(&stream, AV_PKT_DATA_DISPLAYMATRIX, copy, size) < 0) {
+        av_free(copy);
+        return false;
+    }
+    return true;
 #endif
 }
 
