@@ -68,6 +68,12 @@ public:
         }
         if (pid == 0) {
             close(fds[0]);
+            // A crash or the alarm must end this child with the signal itself,
+            // whatever handlers the embedding process (a test framework, a
+            // sanitizer) installed, so the parent can name it.
+            for (const int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM}) {
+                std::signal(sig, SIG_DFL);
+            }
             alarm(options_.group_timeout_s);
             std::FILE *out = fdopen(fds[1], "w");
             if (out != nullptr) {
