@@ -7,6 +7,7 @@
 
 #include <av_decode.hpp>
 #include <synthetic_frames.hpp>
+#include <vtranscode/encoder_registry.hpp>
 
 extern "C" {
 #include <libavutil/log.h>
@@ -140,6 +141,7 @@ bool non_empty(const char *text) {
 }
 
 struct Encoder {
+    LoadedPlugin plugin; // keeps the module mapped while the checks use it
     const vtc_encoder_info *info = nullptr;
     const vtc_encoder_vtbl *vt = nullptr;
     vtc_encoder_caps caps{};
@@ -149,12 +151,13 @@ struct Encoder {
 // Loads the plugin in this (child) process and picks encoder @p index; the
 // plugin group has already vetted the descriptor.
 Encoder open_encoder(const Options &options, uint32_t index) {
-    const LoadedPlugin plugin = load_plugin(options.plugin_path);
     Encoder encoder;
-    if (plugin.descriptor == nullptr || index >= plugin.descriptor->encoder_count) {
+    encoder.plugin = load_plugin(options.plugin_path);
+    const vtc_plugin_descriptor *descriptor = encoder.plugin.descriptor;
+    if (descriptor == nullptr || index >= descriptor->encoder_count) {
         return encoder;
     }
-    encoder.info = plugin.descriptor->encoders[index];
+    encoder.info = descriptor->encoders[index];
     encoder.vt = encoder.info->vtbl;
     encoder.id = encoder.info->id;
     Host host;
@@ -388,12 +391,54 @@ Outcome check_descriptor(const LoadedPlugin &plugin, const Options &options) {
 
 Outcome check_entry_stable(const LoadedPlugin &plugin) {
     Expect expect;
+    if (!expect.that(plugin.entry != nullptr, "the entry point cannot be looked up again")) {
+        return expect.outcome();
+    }
     expect.that(plugin.entry(VTC_PLUGIN_ABI_MAJOR, VTC_PLUGIN_ABI_MINOR) == plugin.descriptor,
                 "a second call returned a different descriptor");
     // A newer host minor is still a host this plugin works with; refusing
     // mismatches is the host's job, not the entry point's.
     expect.that(plugin.entry(VTC_PLUGIN_ABI_MAJOR, VTC_PLUGIN_ABI_MINOR + 1) != nullptr,
                 "returned NULL for a host with a newer ABI minor");
+    return expect.outcome();
+}
+
+// What the host's registry makes of the plugin: it must load it and list
+// every encoder, available exactly when query_caps() says so.
+Outcome check_registry(const Options &options, const LoadedPlugin &plugin) {
+    RegistryOptions registry_options;
+    registry_options.probe_mode = ProbeMode::in_process; // this child is the isolation
+    registry_options.allow_gpl = true;
+    registry_options.rank_overrides = "";
+    auto registry = EncoderRegistry::load_file(options.plugin_path, std::move(registry_options));
+    if (!registry) {
+        return {Verdict::fail, "the registry refused it: " + registry.error().message};
+    }
+    Expect expect;
+    const vtc_plugin_descriptor &d = *plugin.descriptor;
+    const auto &listed = (*registry)->encoders();
+    expect.that(listed.size() == d.encoder_count, "the registry lists " +
+                                                      std::to_string(listed.size()) +
+                                                      " encoders, the "
+                                                      "descriptor " +
+                                                      std::to_string(d.encoder_count));
+    for (uint32_t i = 0; i < d.encoder_count && i < listed.size(); ++i) {
+        const vtc_encoder_info &info = *d.encoders[i];
+        const EncoderInfo *found = (*registry)->find(info.id);
+        if (!expect.that(found != nullptr,
+                         std::string("the registry does not list \"") + info.id + "\"")) {
+            continue;
+        }
+        Host host;
+        vtc_encoder_caps caps{};
+        caps.struct_size = sizeof(caps);
+        const bool usable = info.vtbl->query_caps(host.get(), &caps, nullptr, 0) == VTC_OK;
+        expect.that(found->available == usable,
+                    std::string("the registry has \"") + info.id + "\" " +
+                        (found->available ? "available"
+                                          : "unavailable (" + found->unavailable_reason + ")") +
+                        ", query_caps says otherwise");
+    }
     return expect.outcome();
 }
 
@@ -931,7 +976,8 @@ Outcome check_keyframe_flags(const Encoder &e, const EncodeRun &run) {
     }
     if ((e.caps.flags & VTC_ENCODER_CAP_FORCED_KEYFRAME) == 0) {
         return expect.failed() ? expect.outcome()
-                               : skip("no VTC_ENCODER_CAP_FORCED_KEYFRAME; first packet is key");
+                               : skip("no VTC_ENCODER_CAP_FORCED_KEYFRAME (the first packet is "
+                                      "a key frame)");
     }
     const std::set<int64_t> keys = key_pts(run.packets);
     expect.that(keys == run.forced_pts, "VTC_PACKET_KEYFRAME on frames " + describe(keys) +
@@ -1077,7 +1123,7 @@ void run_plugin_group(const Options &options, Channel &channel) {
     channel.begin("load");
     const LoadedPlugin plugin = load_plugin(options.plugin_path);
     if (plugin.descriptor == nullptr) {
-        channel.result({"load", Verdict::fail, plugin.error});
+        channel.result({"load", Verdict::fail, "refused by the loader: " + plugin.error});
         return;
     }
     channel.result({"load", Verdict::pass, {}});
@@ -1123,6 +1169,7 @@ void run_plugin_group(const Options &options, Channel &channel) {
         });
         channel.encoder(i, info.id, usability);
     }
+    run_check(channel, "registry", [&] { return check_registry(options, plugin); });
 }
 
 void run_contract_group(const Options &options, uint32_t index, Channel &channel) {
@@ -1207,19 +1254,28 @@ void run_encode_group(const Options &options, uint32_t index, int bit_depth, Cha
         run = encode(e, host, *config, count, forced);
         return check_encoded(run, count);
     });
-    run_check(channel, prefix + "timestamps", [&] { return check_timestamps(run); });
-    run_check(channel, prefix + "keyframe-flags", [&] { return check_keyframe_flags(e, run); });
+    // The checks below judge the stream; without one there is nothing to judge
+    // (the encode check has already failed).
+    const bool have_stream = run.failure.empty() || !run.packets.empty();
+    auto on_stream = [&](auto &&check) {
+        return [&, check]() -> Outcome {
+            return have_stream ? check() : skip("no stream: the encode failed");
+        };
+    };
+    run_check(channel, prefix + "timestamps", on_stream([&] { return check_timestamps(run); }));
+    run_check(channel, prefix + "keyframe-flags",
+              on_stream([&] { return check_keyframe_flags(e, run); }));
     run_check(channel, prefix + "keyframe-parameter-sets",
-              [&] { return check_keyframe_parameter_sets(e, run); });
+              on_stream([&] { return check_keyframe_parameter_sets(e, run); }));
     test::DecodeReport report;
-    run_check(channel, prefix + "decode", [&] {
-        report = test::decode_stream(e.info->codec, {}, run.packets);
-        return check_decode(run, *config, bit_depth, e.info->codec, report);
-    });
+    run_check(channel, prefix + "decode", on_stream([&] {
+                  report = test::decode_stream(e.info->codec, {}, run.packets);
+                  return check_decode(run, *config, bit_depth, e.info->codec, report);
+              }));
     run_check(channel, prefix + "keyframes-decoded",
-              [&] { return check_keyframes_decoded(e, run, report); });
+              on_stream([&] { return check_keyframes_decoded(e, run, report); }));
     run_check(channel, prefix + "extradata-decodes",
-              [&] { return check_extradata_decodes(e, run); });
+              on_stream([&] { return check_extradata_decodes(e, run); }));
     run_check(channel, prefix + "host-log-lines", [&]() -> Outcome {
         if (const auto bad = host.bad_line()) {
             return {Verdict::fail, *bad};

@@ -2,29 +2,29 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "plugin_access.hpp"
 
+#include "plugin/module.hpp"
+
 #include <dlfcn.h>
 
 namespace vtc::conformance {
 
-// TODO(#2): load through libvtranscode's plugin registry once it lands, so the
-// registry's descriptor validation is part of what this suite exercises.
 LoadedPlugin load_plugin(const std::string &path) {
     LoadedPlugin loaded;
-    void *module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (module == nullptr) {
-        const char *why = dlerror();
-        loaded.error = "dlopen failed: " + std::string(why != nullptr ? why : "unknown error");
+    detail::LoadContext context;
+    context.allow_gpl = true;
+    auto module = detail::PluginModule::load(path, context);
+    if (!module) {
+        loaded.error = module.error().message;
         return loaded;
     }
-    void *symbol = dlsym(module, VTC_PLUGIN_ENTRY_SYMBOL);
-    if (symbol == nullptr) {
-        loaded.error = "the module exports no " VTC_PLUGIN_ENTRY_SYMBOL;
-        return loaded;
-    }
-    loaded.entry = reinterpret_cast<vtc_plugin_entry_fn>(symbol);
-    loaded.descriptor = loaded.entry(VTC_PLUGIN_ABI_MAJOR, VTC_PLUGIN_ABI_MINOR);
-    if (loaded.descriptor == nullptr) {
-        loaded.error = VTC_PLUGIN_ENTRY_SYMBOL " returned NULL";
+    loaded.module = std::move(*module);
+    loaded.descriptor = &loaded.module->descriptor();
+    // The loader keeps the entry point to itself; look it up in the module it
+    // already mapped (RTLD_NOLOAD maps nothing new).
+    if (void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD); handle != nullptr) {
+        loaded.entry =
+            reinterpret_cast<vtc_plugin_entry_fn>(dlsym(handle, VTC_PLUGIN_ENTRY_SYMBOL));
+        dlclose(handle); // drops only this lookup's reference
     }
     return loaded;
 }

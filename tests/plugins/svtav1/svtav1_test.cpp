@@ -4,15 +4,17 @@
 // Tests specific to vtc-svtav1: forced key frames land exactly where asked, the
 // 10-bit path, presets, rate-control limits, capped CRF, colour description,
 // cancellation, options, and silence on stdout/stderr. The plugin is loaded
-// with plain dlopen() (the path comes from VTC_SVTAV1_PLUGIN); the generic
-// contract checks live in the conformance suite.
+// through libvtranscode's loader (the path comes from VTC_SVTAV1_PLUGIN); the
+// generic contract checks live in the conformance suite.
 #include <doctest/doctest.h>
 
 #include <av_decode.hpp>
 #include <synthetic_frames.hpp>
 #include <vtranscode/plugin/vtc_plugin.h>
 
-#include <dlfcn.h>
+#include <plugin/module.hpp>
+#include <vtranscode/encoder_registry.hpp>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -36,20 +39,18 @@ namespace {
 
 constexpr int64_t pts_step = 3000; // 30 fps in a 1/90000 time base
 
+// Loaded through libvtranscode's loader, so the descriptor is validated the
+// way the host validates it; the module stays mapped for the whole run.
 const vtc_plugin_descriptor &descriptor() {
-    static const vtc_plugin_descriptor *loaded = [] {
+    static const std::shared_ptr<vtc::detail::PluginModule> module = [] {
         const char *path = std::getenv("VTC_SVTAV1_PLUGIN");
         REQUIRE_MESSAGE(path != nullptr, "VTC_SVTAV1_PLUGIN must name vtc-svtav1.so");
-        void *module = dlopen(path, RTLD_NOW | RTLD_LOCAL); // stays loaded for the process
-        REQUIRE_MESSAGE(module != nullptr, dlerror());
-        auto entry = reinterpret_cast<vtc_plugin_entry_fn>(dlsym(module, VTC_PLUGIN_ENTRY_SYMBOL));
-        REQUIRE_MESSAGE(bool(entry), "no vtc_plugin_entry symbol");
-        const vtc_plugin_descriptor *result = entry(VTC_PLUGIN_ABI_MAJOR, VTC_PLUGIN_ABI_MINOR);
-        REQUIRE(result != nullptr);
-        REQUIRE(result->encoder_count == 1);
-        return result;
+        auto loaded = vtc::detail::PluginModule::load(path, {});
+        REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().message));
+        REQUIRE((*loaded)->descriptor().encoder_count == 1);
+        return *loaded;
     }();
-    return *loaded;
+    return module->descriptor();
 }
 
 const vtc_encoder_vtbl &vtbl() {
@@ -767,4 +768,66 @@ TEST_CASE("the plugin writes nothing to stdout or stderr and logs through the ho
     CHECK_MESSAGE(output.empty(), "captured: ", output);
     const std::lock_guard lock(host.mutex);
     CHECK(!host.lines.empty());
+}
+
+TEST_CASE("through the registry and a session, forced key frames land where asked") {
+    vtc::RegistryOptions options;
+    options.probe_mode = vtc::ProbeMode::in_process;
+    options.rank_overrides = "";
+    auto registry = vtc::EncoderRegistry::load_file(std::getenv("VTC_SVTAV1_PLUGIN"), options);
+    REQUIRE_MESSAGE(registry.has_value(), (registry ? "" : registry.error().message));
+    const vtc::EncoderInfo *info = (*registry)->find("svtav1-av1");
+    REQUIRE(info != nullptr);
+    REQUIRE_MESSAGE(info->available, info->unavailable_reason);
+
+    vtc::EncoderRequirements needs;
+    needs.codec = VTC_CODEC_AV1;
+    needs.width = 64;
+    needs.height = 64;
+    needs.pixel_format = VTC_PIXEL_FORMAT_I420_10;
+    needs.rate_control = VTC_RATE_CONTROL_CAPPED_CRF;
+    needs.forced_keyframes = true;
+    needs.bit_depth = 10;
+    const auto candidates = (*registry)->candidates(needs);
+    REQUIRE(candidates.size() == 1);
+    CHECK(candidates[0].id == "svtav1-av1");
+    needs.rate_control = VTC_RATE_CONTROL_VBR; // not offered: the caps say so
+    CHECK((*registry)->candidates(needs).empty());
+
+    auto session = (*registry)->open("svtav1-av1", base_config());
+    REQUIRE_MESSAGE(session.has_value(), (session ? "" : session.error().to_string()));
+    vtc::test::SyntheticFrame picture(VTC_PIXEL_FORMAT_I420, 64, 64);
+    std::vector<vtc::test::EncodedPacket> packets;
+    vtc::Packet packet;
+    auto take = [&] {
+        for (;;) {
+            auto state = (*session)->receive_packet(packet);
+            REQUIRE_MESSAGE(state.has_value(), (state ? "" : state.error().to_string()));
+            if (*state != vtc::FlowState::ok) {
+                return *state;
+            }
+            packets.push_back({packet.data, packet.pts, packet.dts, packet.keyframe});
+        }
+    };
+    const std::set<int> forced = {0, 6, 9};
+    for (int i = 0; i < 12; ++i) {
+        const uint32_t flags = forced.count(i) != 0 ? VTC_FRAME_FORCE_KEYFRAME : 0u;
+        auto sent = (*session)->send_frame(picture.fill(i, i * pts_step, flags));
+        REQUIRE(sent.has_value());
+        REQUIRE(*sent == vtc::FlowState::ok);
+        take();
+    }
+    REQUIRE((*session)->drain().has_value());
+    CHECK(take() == vtc::FlowState::end_of_stream);
+    REQUIRE(packets.size() == 12);
+    std::vector<int> keys;
+    for (const auto &p : packets) {
+        if (p.is_keyframe) {
+            keys.push_back(static_cast<int>(p.pts / pts_step));
+        }
+    }
+    CHECK(keys == std::vector<int>(forced.begin(), forced.end()));
+    const auto report = vtc::test::decode_stream(VTC_CODEC_AV1, {}, packets);
+    REQUIRE_MESSAGE(report.ok, report.error);
+    CHECK(report.frames.size() == 12);
 }

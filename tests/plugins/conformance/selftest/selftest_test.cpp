@@ -17,6 +17,14 @@ using vtc::conformance::CheckResult;
 using vtc::conformance::Summary;
 using vtc::conformance::Verdict;
 
+Summary run_fake(const char *name) {
+    const char *dir = std::getenv("VTC_FAKE_PLUGIN_DIR");
+    REQUIRE_MESSAGE(dir != nullptr, "VTC_FAKE_PLUGIN_DIR must name the fake plugin zoo");
+    vtc::conformance::Options options;
+    options.plugin_path = std::string(dir) + "/vtc-" + name + ".so";
+    return vtc::conformance::run(options, {});
+}
+
 Summary run_mutant(const char *mode, unsigned timeout_s = 60) {
     setenv("VTC_MUTANT_MODE", mode, 1);
     vtc::conformance::Options options;
@@ -122,4 +130,30 @@ TEST_CASE("a hang is cut off by the timeout and reported as hung") {
     }
     CHECK_MESSAGE(hung, failures(summary));
     expect_pass(summary, "/create-destroy"); // checks before the hang still count
+}
+
+// The loader's fake zoo: the suite loads plugins through libvtranscode's
+// loader, so its refusals surface as the load check's reason.
+TEST_CASE("a plugin the loader refuses fails the load check with the loader's reason") {
+    const Summary summary = run_fake("abi_major_2");
+    CHECK(summary.exit_code() == 1);
+    expect_fail(summary, "load", "built for plugin ABI 2.0");
+    CHECK(summary.results.size() == 1);
+}
+
+TEST_CASE("a plugin whose entry point crashes fails the load check") {
+    const Summary summary = run_fake("entry_crash");
+    expect_fail(summary, "load", "crashed with signal");
+}
+
+TEST_CASE("a plugin whose query_caps crashes fails that check") {
+    const Summary summary = run_fake("caps_crash");
+    expect_fail(summary, "/query-caps", "crashed with signal");
+    CHECK(summary.exit_code() == 1);
+}
+
+TEST_CASE("a plugin without its device is skipped") {
+    const Summary summary = run_fake("nodevice");
+    CHECK_MESSAGE(summary.exit_code() == 77, failures(summary));
+    CHECK(summary.no_usable_encoder);
 }
