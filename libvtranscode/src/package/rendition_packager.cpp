@@ -56,6 +56,11 @@ Result<void> RenditionPackager::push_video(const AVPacket &packet, bool starts_s
     return drain_locked();
 }
 
+Result<void> RenditionPackager::set_video_extradata(std::span<const uint8_t> extradata) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return muxer_->set_extradata(0, extradata);
+}
+
 Result<void> RenditionPackager::end_video(int64_t end_pts) {
     std::lock_guard<std::mutex> lock(mutex_);
     video_ended_ = true;

@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 namespace vtc::detail {
@@ -37,6 +38,9 @@ public:
     /// is true for the forced keyframe that opens the next segment (the first
     /// packet always is one).
     Result<void> push_video(const AVPacket &packet, bool starts_segment);
+    /// Updates the video parameter sets before the first segment is written
+    /// (see SegmentedMuxer::set_extradata).
+    Result<void> set_video_extradata(std::span<const uint8_t> extradata);
     /// No more video; @p end_pts is where the last frame ends (video time base,
     /// before the offset).
     Result<void> end_video(int64_t end_pts);

@@ -6,6 +6,7 @@ extern "C" {
 #include <libavutil/opt.h>
 }
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -105,34 +106,53 @@ SegmentedMuxer::open(SegmentContainer container, const std::filesystem::path &ou
         if (ec) {
             return self->error("cannot create the directory: " + ec.message());
         }
-        AVDictionary *options = nullptr;
-        // An empty moov in init.mp4 and one fragment per segment flushed on
-        // request: the CMAF layout VLog's players and server expect.
-        // frag_discont with edit lists off makes movenc keep our absolute
-        // timestamps in tfdt; otherwise it rebases every track to start at 0 on
-        // its own, which shifts audio against video and one rendition against
-        // another.
-        av_dict_set(&options, "movflags",
-                    "+frag_custom+empty_moov+default_base_moof+skip_trailer+frag_discont", 0);
-        av_dict_set(&options, "use_editlist", "0", 0);
-        auto init_path = subdir / "init.mp4";
-        if (auto opened = self->open_file(init_path); !opened) {
-            av_dict_free(&options);
-            return Unexpected(opened.error());
-        }
-        const int rc = avformat_write_header(self->format_, &options);
-        av_dict_free(&options);
-        if (rc < 0) {
-            return self->error("cannot write the fMP4 header: " + av_error_text(rc));
-        }
-        self->header_written_ = true;
-        avio_flush(self->io_);
-        if (auto closed = self->close_file(false); !closed) {
-            return Unexpected(closed.error());
-        }
-        self->init_segment_ = init_path;
     }
     return self;
+}
+
+Result<void> SegmentedMuxer::write_init_segment() {
+    AVDictionary *options = nullptr;
+    // An empty moov in init.mp4 and one fragment per segment flushed on
+    // request: the CMAF layout VLog's players and server expect.
+    // frag_discont with edit lists off makes movenc keep our absolute
+    // timestamps in tfdt; otherwise it rebases every track to start at 0 on its
+    // own, which shifts audio against video and one rendition against another.
+    av_dict_set(&options, "movflags",
+                "+frag_custom+empty_moov+default_base_moof+skip_trailer+frag_discont", 0);
+    av_dict_set(&options, "use_editlist", "0", 0);
+    const auto init_path = subdir_ / "init.mp4";
+    if (auto opened = open_file(init_path); !opened) {
+        av_dict_free(&options);
+        return opened;
+    }
+    const int rc = avformat_write_header(format_, &options);
+    av_dict_free(&options);
+    if (rc < 0) {
+        return error("cannot write the fMP4 header: " + av_error_text(rc));
+    }
+    header_written_ = true;
+    avio_flush(io_);
+    if (auto closed = close_file(false); !closed) {
+        return closed;
+    }
+    init_segment_ = init_path;
+    return ok();
+}
+
+Result<void> SegmentedMuxer::set_extradata(int stream_index, std::span<const uint8_t> extradata) {
+    if (header_written_) {
+        return error("stream headers changed after the header was written");
+    }
+    AVCodecParameters *par = format_->streams[stream_index]->codecpar;
+    auto *copy = static_cast<uint8_t *>(av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (copy == nullptr) {
+        return error("out of memory");
+    }
+    std::copy(extradata.begin(), extradata.end(), copy);
+    av_free(par->extradata);
+    par->extradata = copy;
+    par->extradata_size = static_cast<int>(extradata.size());
+    return ok();
 }
 
 SegmentedMuxer::~SegmentedMuxer() {
@@ -199,6 +219,11 @@ Result<void> SegmentedMuxer::begin_segment() {
         }
         if (auto closed = close_file(true); !closed) {
             return closed;
+        }
+    }
+    if (container_ == SegmentContainer::fmp4 && !header_written_) {
+        if (auto written = write_init_segment(); !written) {
+            return written;
         }
     }
     const size_t index = segments_.size();

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,8 @@ public:
     /// @param output_dir   the job's output directory
     /// @param subdir       "" for TS renditions at the root, "1080p" for CMAF
     /// @param segment_stem "1080p_" (TS: 1080p_0000.ts) or "seg_" (CMAF: seg_0000.m4s)
-    /// For fMP4, init.mp4 is written into subdir during open().
+    /// For fMP4, init.mp4 is written into subdir when the first segment begins,
+    /// so set_extradata() can still correct the sample entry until then.
     static Result<std::unique_ptr<SegmentedMuxer>>
     open(SegmentContainer container, const std::filesystem::path &output_dir,
          const std::filesystem::path &subdir, const std::string &segment_stem,
@@ -53,6 +55,11 @@ public:
     ~SegmentedMuxer();
     SegmentedMuxer(const SegmentedMuxer &) = delete;
     SegmentedMuxer &operator=(const SegmentedMuxer &) = delete;
+
+    /// Replaces a stream's out-of-band parameter sets. Only before the first
+    /// segment (afterwards init.mp4 is written): an encoder may know its exact
+    /// sequence header only once it has produced the first key frame.
+    Result<void> set_extradata(int stream_index, std::span<const uint8_t> extradata);
 
     /// Ends the current segment (if one is open) and starts the next file.
     Result<void> begin_segment();
@@ -75,6 +82,7 @@ private:
     Result<void> open_file(const std::filesystem::path &relative_path);
     Result<void> close_file(bool is_segment);
     Result<void> flush_muxer();
+    Result<void> write_init_segment();
     Unexpected error(const std::string &message) const;
 
 #if LIBAVFORMAT_VERSION_MAJOR >= 61

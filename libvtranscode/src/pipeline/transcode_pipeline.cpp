@@ -828,6 +828,7 @@ void Pipeline::source_main() {
 void Pipeline::rendition_main(RenditionRun &run) {
     Scaler scaler(run.size.width, run.size.height, encoder_pixel_format_);
     std::deque<int64_t> forced_pts;
+    bool extradata_refreshed = false;
     Packet packet;
     PacketPtr av_packet = make_packet();
     const std::string where = run.rung.name + " (" + run.encoder_id + ")";
@@ -849,6 +850,21 @@ void Pipeline::rendition_main(RenditionRun &run) {
             }
             if (*flow != FlowState::ok) {
                 return *flow;
+            }
+            if (!extradata_refreshed) {
+                // Some encoders (SVT-AV1) finalise their sequence header with the
+                // first key frame; the sample entry and CODECS must match the
+                // stream, so take the headers again now, before init.mp4 exists.
+                extradata_refreshed = true;
+                auto fresh = run.session->extradata();
+                if (fresh && !fresh->empty() && *fresh != run.extradata) {
+                    run.extradata = std::move(*fresh);
+                    if (auto updated = run.packager->set_video_extradata(run.extradata);
+                        !updated) {
+                        fail_with(updated.error());
+                        return std::nullopt;
+                    }
+                }
             }
             bool starts_segment = false;
             if (!forced_pts.empty() && packet.pts == forced_pts.front()) {
