@@ -30,8 +30,9 @@ inline bool sleep_unless_stopped(std::stop_token token, std::chrono::millisecond
 /// Why a running job was stopped before it finished.
 enum class StopReason : int {
     none = 0,
-    lost,       ///< the server took the job back (409, or 403/404 on a job-scoped call)
-    handed_back ///< shutdown: the job could not finish within the grace period
+    lost,        ///< the server took the job back (409, or 403/404 on a job-scoped call)
+    handed_back, ///< shutdown: the job could not finish within the grace period
+    stalled      ///< the transcode made no progress for the stall timeout
 };
 
 /// A stop source that remembers the first reason it was given.

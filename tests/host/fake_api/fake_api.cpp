@@ -596,6 +596,8 @@ void FakeVlogApi::release_expired() {
 }
 
 void FakeVlogApi::install_routes(httplib::Server &s) {
+    // Short keep-alive so stop() does not wait 5 s for idle connections to time out.
+    s.set_keep_alive_timeout(1);
     using R = const httplib::Request &;
     using W = httplib::Response &;
     s.Post("/api/worker/register", [this](R req, W res) { on_register(req, res); });
