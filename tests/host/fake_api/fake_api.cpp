@@ -369,7 +369,7 @@ void FakeVlogApi::disable_worker(const std::string &api_key) {
 
 std::int64_t FakeVlogApi::add_job(std::int64_t video_id, const std::string &slug,
                                   const fs::path &source, const std::string &ext,
-                                  std::vector<std::string> existing_qualities) {
+                                  std::vector<std::string> existing_qualities, bool targeted_only) {
     std::lock_guard<std::mutex> lock(mutex_);
     FakeJob job;
     job.job_id = next_job_id_++;
@@ -377,6 +377,7 @@ std::int64_t FakeVlogApi::add_job(std::int64_t video_id, const std::string &slug
     job.slug = slug;
     job.source_ext = ext;
     job.existing_qualities = std::move(existing_qualities);
+    job.targeted_only = targeted_only;
     job.streaming_format = options_.server_streaming_format;
     if (!source.empty()) {
         fs::copy_file(source, root_ / "uploads" / (std::to_string(video_id) + ext),
@@ -881,7 +882,7 @@ void FakeVlogApi::on_claim(const httplib::Request &req, httplib::Response &res) 
         if (job.claimed || job.completed_at || job.video_status != "pending") {
             continue;
         }
-        if (target && id != *target) {
+        if ((target && id != *target) || (!target && job.targeted_only)) {
             continue;
         }
         picked = &job;

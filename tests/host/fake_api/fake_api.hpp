@@ -83,6 +83,9 @@ struct FakeJob {
     std::set<std::string> completion_tokens;
     int complete_calls = 0;
     int fail_calls = 0;
+    /// Test control, not server behaviour: only a targeted claim (?job_id=) takes this job,
+    /// so a test can prove that a Redis hint, not the plain poll, led to it.
+    bool targeted_only = false;
 };
 
 struct FakeWorker {
@@ -132,7 +135,8 @@ public:
     /// Adds a pending job whose source (written to uploads/{video_id}{ext}) is `source`.
     std::int64_t add_job(std::int64_t video_id, const std::string &slug,
                          const std::filesystem::path &source, const std::string &ext = ".mp4",
-                         std::vector<std::string> existing_qualities = {});
+                         std::vector<std::string> existing_qualities = {},
+                         bool targeted_only = false);
 
     // --- faults ---
     /// The next `times` calls to `endpoint` answer `status` with `body` (and Retry-After
