@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 using namespace vtc;
 using namespace vtc::host;
@@ -249,5 +252,21 @@ TEST_CASE("every documented variable has a default and a meaning") {
         CAPTURE(doc.name);
         CHECK_FALSE(doc.default_value.empty());
         CHECK_FALSE(doc.meaning.empty());
+    }
+}
+
+TEST_CASE("host/README.md documents every variable with its default") {
+    const char *path = std::getenv("VTC_HOST_README");
+    REQUIRE_MESSAGE(path != nullptr, "VTC_HOST_README is not set (run through meson test)");
+    std::ifstream in(path);
+    REQUIRE(in.good());
+    std::ostringstream text;
+    text << in.rdbuf();
+    const std::string readme = text.str();
+    for (const EnvVarDoc &doc : documented_variables()) {
+        CAPTURE(doc.name);
+        const std::string row =
+            "| `" + std::string(doc.name) + "` | `" + std::string(doc.default_value) + "` |";
+        CHECK(readme.find(row) != std::string::npos);
     }
 }
