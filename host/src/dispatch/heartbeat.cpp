@@ -23,7 +23,10 @@ Json build_capabilities(const std::vector<EncoderStatus> &encoders, const Config
         if (e.hardware && gpu == nullptr) {
             gpu = &e;
         }
-        max_sessions = std::max(max_sessions, e.max_sessions);
+        // No limit means "one job at a time" for software (the Python CPU worker says 1)
+        // and the schema's ceiling for hardware.
+        const int sessions = e.max_sessions > 0 ? e.max_sessions : (e.hardware ? 100 : 1);
+        max_sessions = std::max(max_sessions, sessions);
         const std::string codec = e.codec.substr(0, 20);
         if (std::find(codecs.begin(), codecs.end(), codec) == codecs.end() && codecs.size() < 10) {
             codecs.push_back(codec);

@@ -21,7 +21,7 @@ struct EncoderStatus {
     std::string device;   ///< GPU name or render node; empty when none
     bool usable = false;  ///< probed and ready to encode
     std::string reason;   ///< why not usable; empty when usable
-    int max_sessions = 1; ///< concurrent sessions the backend allows (≥ 1)
+    int max_sessions = 0; ///< concurrent sessions the backend allows; 0 = no limit
     int sessions_in_use = 0;
 };
 
