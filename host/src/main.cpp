@@ -90,6 +90,7 @@ int main(int argc, char **argv) {
     logs.add_secret(config->api_key);
     logs.add_secret(config->admin_secret);
     logs.add_secret(config->redis.endpoint.password);
+    logs.add_secret(config->api_url_password);
     const vtc::Logger log = logs.logger();
 
     std::unique_ptr<Transcoder> transcoder;

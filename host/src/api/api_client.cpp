@@ -316,9 +316,22 @@ Result<HttpResponse> ApiClient::execute(const Call &call, HttpRequest request) {
     const std::string name(endpoint_name(call.endpoint));
     int attempt = 0;
     int rate_waits = 0;
+    // The path without scheme and host, for log lines (the URL may carry credentials).
+    const std::string path =
+        request.url.substr(std::min(request.url.size(), options_.base_url.size()));
     while (true) {
         ++attempt;
+        const auto started = std::chrono::steady_clock::now();
         Result<HttpResponse> result = http_.perform(request);
+        if (logger_.enabled(LogLevel::debug)) {
+            const auto ms = std::chrono::duration_cast<milliseconds>(
+                std::chrono::steady_clock::now() - started);
+            logger_.log(LogLevel::debug, "api",
+                        result ? fmt::format("{} {} -> {} ({} ms)", request.method, path,
+                                             result->status, ms.count())
+                               : fmt::format("{} {} -> {} ({} ms)", request.method, path,
+                                             result.error().message, ms.count()));
+        }
         if (!result) {
             const Error &e = result.error();
             if (e.code == Errc::cancelled || e.code == Errc::io) {
@@ -843,7 +856,8 @@ Result<RegisterReply> ApiClient::register_worker(const std::string &admin_secret
 
 Result<void> ApiClient::server_health() {
     HttpRequest request = base_request("GET", "/api/health", false);
-    request.total_timeout = options_.connect_timeout * 2;
+    // `check` promises an answer within the configured timeout: one budget for the exchange.
+    request.total_timeout = options_.connect_timeout;
     Result<HttpResponse> response = http_.perform(request);
     if (!response) {
         return vtc::fail(response.error().code, "api", "",
@@ -860,7 +874,7 @@ Result<void> ApiClient::server_health() {
 
 Result<void> ApiClient::check_key() {
     HttpRequest request = base_request("GET", "/api/worker/source/0", true);
-    request.total_timeout = options_.connect_timeout * 2;
+    request.total_timeout = options_.connect_timeout;
     request.max_body_bytes = max_json_reply_bytes;
     Result<HttpResponse> response = http_.perform(request);
     if (!response) {

@@ -273,7 +273,13 @@ private:
 };
 
 /// Checks the URL shape and splits off user:password@ for display.
-Result<std::pair<std::string, std::string>> check_api_url(std::string url) {
+struct ApiUrl {
+    std::string url;
+    std::string display;
+    std::string password;
+};
+
+Result<ApiUrl> check_api_url(std::string url) {
     constexpr std::string_view name = "VLOG_WORKER_API_URL";
     while (!url.empty() && url.back() == '/') {
         url.pop_back();
@@ -294,16 +300,21 @@ Result<std::pair<std::string, std::string>> check_api_url(std::string url) {
     std::string authority = url.substr(
         scheme_end, path_start == std::string::npos ? std::string::npos : path_start - scheme_end);
     std::string display = url;
+    std::string password;
     const std::size_t at = authority.rfind('@');
     if (at != std::string::npos) {
         display = url.substr(0, scheme_end) + url.substr(scheme_end + at + 1);
+        const std::string userinfo = authority.substr(0, at);
+        if (const std::size_t colon = userinfo.find(':'); colon != std::string::npos) {
+            password = userinfo.substr(colon + 1);
+        }
         authority = authority.substr(at + 1);
     }
     if (authority.empty() || authority[0] == ':') {
         return fail(Errc::invalid_argument, "config", "",
                     std::string(name) + ": the URL has no host");
     }
-    return std::make_pair(url, display);
+    return ApiUrl{url, display, password};
 }
 
 int hex_value(char c) {
@@ -476,8 +487,9 @@ Result<Config> load_config(const ConfigSource &source, ConfigPurpose purpose) {
 
     // --- Worker API ---
     VTC_TRY(url, check_api_url(r.raw("VLOG_WORKER_API_URL").value_or("http://localhost:9002")));
-    c.api_url = url->first;
-    c.api_url_display = url->second;
+    c.api_url = url->url;
+    c.api_url_display = url->display;
+    c.api_url_password = url->password;
     VTC_TRY(key, r.secret("VLOG_WORKER_API_KEY"));
     c.api_key = *key;
     if (purpose != ConfigPurpose::register_worker) {

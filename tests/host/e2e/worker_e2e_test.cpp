@@ -217,15 +217,25 @@ TEST_CASE("e2e: tar mode, claim to verify, health and metrics, clean SIGTERM exi
     std::istringstream lines(log);
     std::string line;
     bool saw_job_line = false;
+    bool saw_request_line = false;
     while (std::getline(lines, line)) {
         const Json j = Json::parse(line, nullptr, false);
         REQUIRE_MESSAGE(j.is_object(), line);
         CHECK(j.contains("level"));
         if (j.contains("job_id") && j["job_id"] == id) {
             saw_job_line = true;
+            // A job-scoped API exchange: both ids, and the request id the server saw.
+            if (j.contains("request_id")) {
+                saw_request_line = true;
+                const std::string rid = j["request_id"];
+                const auto calls = f.api->calls();
+                CHECK(std::any_of(calls.begin(), calls.end(),
+                                  [&](const RecordedCall &c) { return c.request_id == rid; }));
+            }
         }
     }
     CHECK(saw_job_line);
+    CHECK(saw_request_line);
 }
 
 TEST_CASE("e2e: CMAF streaming upload") {
@@ -630,4 +640,21 @@ TEST_CASE("e2e: hybrid mode with Redis down still polls the API") {
                     f.log());
     CHECK(f.log().find("polling the API until Redis is back") != std::string::npos);
     f.stop_worker();
+}
+
+TEST_CASE("e2e: version_ok false stops claiming and exits cleanly") {
+    Fixture f; // the fake requires code version c2ffad0, as VLog's default setting does
+    const auto id = f.add_job(media_bytes(20000));
+    f.api->start();
+    f.start({{"VLOG_CODE_VERSION", "deadbee"}});
+    const auto code = f.worker->wait(20s);
+    INFO(f.log());
+    REQUIRE(code.has_value());
+    CHECK(*code == 0);
+    CHECK(f.api->count("claim") == 0);
+    CHECK(f.api->job(id).video_status == "pending");
+    const auto heartbeats = f.api->calls("heartbeat");
+    REQUIRE_FALSE(heartbeats.empty());
+    CHECK(heartbeats.front().body["code_version"] == "deadbee");
+    CHECK(f.log().find("requires code version 'c2ffad0'") != std::string::npos);
 }

@@ -131,6 +131,7 @@ TEST_CASE("values are parsed, not just accepted") {
     REQUIRE(c);
     CHECK(c->api_url == "https://user:pw@api.example:9443");
     CHECK(c->api_url_display == "https://api.example:9443");
+    CHECK(c->api_url_password == "pw");
     CHECK(c->poll_interval == std::chrono::seconds(3)); // VLOG_POLL_INTERVAL wins
     CHECK(c->format == StreamingFormat::hls_ts);
     CHECK(c->codec == StreamingCodec::hevc);
