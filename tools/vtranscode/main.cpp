@@ -3,6 +3,7 @@
 
 // vtranscode: wiring only. Finds the subcommand and hands it its arguments.
 #include "backends_command.hpp"
+#include "transcode_command.hpp"
 
 #include <iostream>
 #include <span>
@@ -18,6 +19,8 @@ struct Command {
 };
 
 constexpr Command commands[] = {
+    {"transcode", vtc::cli::transcode_summary, &vtc::cli::run_transcode},
+    {"probe", vtc::cli::probe_summary, &vtc::cli::run_probe},
     {"backends", vtc::cli::backends_summary, &vtc::cli::run_backends},
 };
 
