@@ -109,8 +109,9 @@ int main(int argc, char **argv) {
         return 1;
 #endif
     } else {
-        inventory = make_engine_inventory(*config, log);
-        transcoder = make_engine_transcoder(*config, log);
+        EngineServices engine = make_engine_services(*config, log);
+        inventory = std::move(engine.inventory);
+        transcoder = std::move(engine.transcoder);
     }
 
     if (command == "check") {

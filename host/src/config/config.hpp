@@ -68,10 +68,10 @@ struct Config {
     // --- Worker API ---
     std::string api_url = "http://localhost:9002"; ///< without trailing '/'
     std::string api_url_display;                   ///< api_url without user:password@
-    std::string api_url_password;                  ///< password in the URL, if any (redacted in logs)
-    std::string api_key;                           ///< secret: never logged
-    std::string admin_secret;                      ///< secret; only `register` needs it
-    std::string ca_file;                           ///< PEM bundle for https; empty: system
+    std::string api_url_password; ///< password in the URL, if any (redacted in logs)
+    std::string api_key;          ///< secret: never logged
+    std::string admin_secret;     ///< secret; only `register` needs it
+    std::string ca_file;          ///< PEM bundle for https; empty: system
     std::chrono::milliseconds connect_timeout{10000};
 
     // --- Loop timing ---
