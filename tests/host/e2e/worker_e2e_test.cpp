@@ -658,3 +658,27 @@ TEST_CASE("e2e: version_ok false stops claiming and exits cleanly") {
     CHECK(heartbeats.front().body["code_version"] == "deadbee");
     CHECK(f.log().find("requires code version 'c2ffad0'") != std::string::npos);
 }
+
+TEST_CASE("e2e: after SIGTERM a job that fits keeps running with heartbeats; a second signal hands "
+          "it back") {
+    Fixture f;
+    const auto id = f.add_job(media_bytes(20000));
+    f.api->start();
+    f.start({{"VTC_TEST_TRANSCODER_MS", "20000"}, {"VLOG_WORKER_SHUTDOWN_GRACE", "120"}});
+    REQUIRE_MESSAGE(eventually([&] { return f.api->job(id).current_step == "transcode"; }, 20s),
+                    f.log());
+    f.worker->signal(SIGTERM);
+    const int heartbeats = f.api->count("heartbeat");
+    std::this_thread::sleep_for(2500ms);
+    CHECK(f.worker->running());
+    CHECK(f.api->count("heartbeat") > heartbeats); // heartbeats continue during the grace period
+    CHECK(f.api->count("claim") == 1);             // but no new claim
+    CHECK(f.log().find("handed back without a fail call") == std::string::npos);
+    f.worker->signal(SIGTERM);
+    const auto code = f.worker->wait(10s);
+    INFO(f.log());
+    REQUIRE(code.has_value());
+    CHECK(*code == 0);
+    CHECK(f.api->count("fail") == 0);
+    CHECK(f.log().find("handed back without a fail call") != std::string::npos);
+}
