@@ -69,13 +69,16 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    // Before any thread exists: SIGTERM/SIGINT go to the worker's signal thread only, and a
-    // closed socket must never kill the process.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // Before any thread exists: for `run`, SIGTERM/SIGINT go to the worker's signal thread
+    // only (check and register keep the default: Ctrl-C ends them). A closed socket must
+    // never kill the process.
+    if (command == "run") {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    }
     std::signal(SIGPIPE, SIG_IGN);
 
     const ConfigPurpose purpose = command == "register" ? ConfigPurpose::register_worker
