@@ -21,6 +21,7 @@
 #pragma once
 
 #include "cancel.hpp"
+#include "export.hpp"
 #include "log.hpp"
 #include "plugin/vtc_plugin.h"
 #include "result.hpp"
@@ -163,7 +164,7 @@ struct SessionOptions {
 ///
 /// Threading: one thread at a time (the ABI's rule); successive calls may come
 /// from different threads. Destroy it from any thread once no call is running.
-class EncoderSession {
+class VTC_API EncoderSession {
 public:
     struct State; // implementation detail
 
@@ -200,7 +201,7 @@ private:
 
 /// The plugins and encoders found by one scan. Immutable after scan(), so
 /// every const member is thread-safe; the session counts are atomic.
-class EncoderRegistry {
+class VTC_API EncoderRegistry {
 public:
     struct Impl; // implementation detail
 

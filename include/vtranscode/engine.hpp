@@ -23,6 +23,7 @@
 
 #include "cancel.hpp"
 #include "encoder_registry.hpp"
+#include "export.hpp"
 #include "log.hpp"
 #include "result.hpp"
 
@@ -47,11 +48,11 @@ enum class OutputFormat {
 enum class VideoCodec { h264, hevc, av1 };
 
 /// "hls_ts" / "cmaf"; "h264" / "hevc" / "av1" (VLog's spelling).
-std::string_view to_string(OutputFormat format) noexcept;
-std::string_view to_string(VideoCodec codec) noexcept;
+VTC_API std::string_view to_string(OutputFormat format) noexcept;
+VTC_API std::string_view to_string(VideoCodec codec) noexcept;
 /// Parses the spellings above (also "hls-ts", "h265", "avc"); nullopt when unknown.
-std::optional<OutputFormat> parse_output_format(std::string_view text) noexcept;
-std::optional<VideoCodec> parse_video_codec(std::string_view text) noexcept;
+VTC_API std::optional<OutputFormat> parse_output_format(std::string_view text) noexcept;
+VTC_API std::optional<VideoCodec> parse_video_codec(std::string_view text) noexcept;
 
 /// One rung of the ladder.
 struct Rendition {
@@ -63,7 +64,7 @@ struct Rendition {
 
 /// VLog's ladder: 2160p/1440p/1080p/720p/480p/360p at 15000/8000/5000/2500/1000/600 kbps
 /// video and 192/192/128/128/96/96 kbps audio.
-std::vector<Rendition> default_ladder();
+VTC_API std::vector<Rendition> default_ladder();
 
 /// The audio stream the engine uses (the first one).
 struct AudioInfo {
@@ -97,7 +98,7 @@ struct SourceInfo {
 /// no encoder plugin). Thread-safe.
 /// Errors (stage "probe"): not_found, corrupt_input (not media, no video stream,
 /// no duration), unsupported (no decoder, longer than 7 days).
-Result<SourceInfo> probe_source(const std::filesystem::path &source);
+VTC_API Result<SourceInfo> probe_source(const std::filesystem::path &source);
 
 /// One transcoding job.
 struct TranscodeJob {
@@ -190,7 +191,7 @@ struct EngineOptions {
 };
 
 /// Loads the encoder plugins once and runs jobs.
-class Engine {
+class VTC_API Engine {
 public:
     /// Scans the plugins (see EncoderRegistry::scan). Fails only when the
     /// registry cannot be built at all; an engine without usable encoders is

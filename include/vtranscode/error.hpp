@@ -5,6 +5,8 @@
 /// @brief vtc::Error: the one error type of the C++ API.
 #pragma once
 
+#include "export.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -32,13 +34,13 @@ enum class Errc {
 };
 
 /// Stable lower-case name of an Errc ("no_device").
-std::string_view errc_name(Errc code) noexcept;
+VTC_API std::string_view errc_name(Errc code) noexcept;
 
 /// One failure: what kind, in which stage, about which file, and why.
 ///
 /// `to_string()` renders it as one line, "stage: file: message", leaving out
 /// the empty parts, which is the form every CLI and log line uses.
-struct Error {
+struct VTC_API Error {
     Errc code = Errc::internal;
     std::string stage;   ///< "probe", "decode", "encode", "package", "plugin", ...
     std::string file;    ///< the file or plugin concerned; empty when none
@@ -48,6 +50,6 @@ struct Error {
 };
 
 /// Builds an Error; reads well in `return make_error(...)`.
-Error make_error(Errc code, std::string stage, std::string file, std::string message);
+VTC_API Error make_error(Errc code, std::string stage, std::string file, std::string message);
 
 } // namespace vtc

@@ -5,6 +5,8 @@
 /// @brief vtc::Logger: the one logging sink, passed in by whoever embeds the library.
 #pragma once
 
+#include "export.hpp"
+
 #include <functional>
 #include <string_view>
 
@@ -14,10 +16,10 @@ namespace vtc {
 enum class LogLevel : int { error = 1, warning = 2, info = 3, debug = 4, trace = 5 };
 
 /// "error", "warning", "info", "debug", "trace".
-std::string_view log_level_name(LogLevel level) noexcept;
+VTC_API std::string_view log_level_name(LogLevel level) noexcept;
 
 /// Parses a level name as above (case-insensitive); false when unknown.
-bool parse_log_level(std::string_view text, LogLevel &out) noexcept;
+VTC_API bool parse_log_level(std::string_view text, LogLevel &out) noexcept;
 
 /// Receives one complete line (no trailing newline). `component` names the
 /// source ("registry", "plugin x264", "engine"). Must be thread-safe: it is
@@ -26,7 +28,7 @@ using LogSink =
     std::function<void(LogLevel level, std::string_view component, std::string_view message)>;
 
 /// A sink plus a level filter. Cheap to copy; copies share the sink.
-class Logger {
+class VTC_API Logger {
 public:
     /// Discards everything.
     Logger() = default;

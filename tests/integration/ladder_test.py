@@ -83,6 +83,12 @@ def clip(name):
                "-c:v", "libx264", "-preset", "ultrafast", tmp)
         ffmpeg("-i", tmp, "-c", "copy", "-metadata:s:v:0", "rotate=90", path)
         os.remove(tmp)
+    elif name == "two_audio.mkv":  # two audio tracks: mono 22.05 kHz first, 5.1 second
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d=3," + noise,
+               "-f", "lavfi", "-i", "sine=f=1000:d=3:sample_rate=22050",
+               "-f", "lavfi", "-i", "sine=f=200:d=3,aformat=channel_layouts=5.1",
+               "-map", "0:v", "-map", "1:a", "-map", "2:a",
+               "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", path)
     elif name == "long.mp4":  # for cancellation: long enough to still be running
         ffmpeg("-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=40," + noise,
                "-f", "lavfi", "-i", "sine=d=40",
@@ -329,6 +335,24 @@ class LadderTests(unittest.TestCase):
         self.assertEqual(renditions["360p"][0]["RESOLUTION"], "202x360")
         thumb = ffprobe_json("-show_streams", os.path.join(ladder.dir, "thumbnail.jpg"))
         self.assertGreater(thumb["streams"][0]["height"], 640)  # portrait
+
+    def test_several_audio_streams_use_the_first_resampled_to_48k_stereo(self):
+        ladder = self.transcode(clip("two_audio.mkv"), "--format", "hls_ts", "--codec", "h264",
+                                "--ladder", "360p:360:800:96", "--segment-seconds", "1")
+        renditions = self.check_ladder(ladder, "ts", "h264")
+        _, base, _, segments = renditions["360p"]
+        streams = ffprobe_json("-show_streams", os.path.join(base, segments[0][0]))["streams"]
+        audio = [s for s in streams if s["codec_type"] == "audio"]
+        self.assertEqual(len(audio), 1)
+        self.assertEqual((audio[0]["codec_name"], audio[0]["sample_rate"], audio[0]["channels"]),
+                         ("aac", "48000", 2))
+        # The 1 kHz tone of the first track, not the 200 Hz one of the second: the
+        # energy lands in a band-pass around 1 kHz.
+        level = run(["ffmpeg", "-hide_banner", "-i", os.path.join(base, segments[1][0]),
+                     "-af", "bandpass=f=1000:width_type=h:w=100,volumedetect", "-f", "null",
+                     "-"]).stderr
+        mean_db = float(re.search(r"mean_volume: (-?[0-9.]+) dB", level).group(1))
+        self.assertGreater(mean_db, -30, "the first audio track (1 kHz) is not the one encoded")
 
     def test_cmaf_svtav1(self):
         ladder = self.transcode(clip("basic.mp4"), "--format", "cmaf", "--codec", "av1",
