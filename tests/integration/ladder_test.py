@@ -300,6 +300,10 @@ class LadderTests(unittest.TestCase):
         ladder = self.transcode(clip("odd.mkv"), "--format", "hls_ts", "--codec", "h264",
                                 "--ladder", SMALL_LADDER, "--segment-seconds", "1")
         renditions = self.check_ladder(ladder, "ts", "h264")
+        # The H.264 source is stream-copied as an MPEG-TS original, at the root.
+        self.assertIn("original", renditions)
+        self.assertTrue(os.path.isfile(os.path.join(ladder.dir, "original.m3u8")))
+        self.assertTrue(os.path.isfile(os.path.join(ladder.dir, "original_0000.ts")))
         variant = renditions["360p"][0]
         # 853x481: 360 lines and round(360 * 853 / 481 / 2) * 2 = 638 columns (ffmpeg's -2)
         self.assertEqual(variant["RESOLUTION"], "638x360")

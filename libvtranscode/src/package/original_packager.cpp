@@ -5,16 +5,43 @@
 #include <cmath>
 
 namespace vtc::detail {
+namespace {
+
+// Whether a container can carry a codec in a stream copy. MP4 answers the
+// question itself; FFmpeg's MPEG-TS muxer has no answer (avformat_query_codec
+// returns "unknown"), so for it we list what its PMT can describe.
+bool container_carries(SegmentContainer container, AVCodecID codec) {
+    if (container == SegmentContainer::mpegts) {
+        switch (codec) {
+        case AV_CODEC_ID_H264:
+        case AV_CODEC_ID_HEVC:
+        case AV_CODEC_ID_MPEG2VIDEO:
+        case AV_CODEC_ID_MPEG1VIDEO:
+        case AV_CODEC_ID_MPEG4:
+        case AV_CODEC_ID_AAC:
+        case AV_CODEC_ID_AAC_LATM:
+        case AV_CODEC_ID_MP2:
+        case AV_CODEC_ID_MP3:
+        case AV_CODEC_ID_AC3:
+        case AV_CODEC_ID_EAC3:
+        case AV_CODEC_ID_OPUS:
+            return true;
+        default:
+            return false;
+        }
+    }
+    const AVOutputFormat *mp4 = av_guess_format("mp4", nullptr, nullptr);
+    return mp4 != nullptr && avformat_query_codec(mp4, codec, FF_COMPLIANCE_NORMAL) == 1;
+}
+
+} // namespace
 
 Result<std::unique_ptr<OriginalPackager>>
 OriginalPackager::open(SegmentContainer container, const std::filesystem::path &output_dir,
                        const AVStream &video, const AVStream *audio, int64_t anchor_pts,
                        double timeline_offset_seconds, double segment_seconds) {
     std::unique_ptr<OriginalPackager> self(new OriginalPackager());
-    const AVOutputFormat *format =
-        av_guess_format(container == SegmentContainer::mpegts ? "mpegts" : "mp4", nullptr, nullptr);
-    if (format == nullptr ||
-        avformat_query_codec(format, video.codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1) {
+    if (!container_carries(container, video.codecpar->codec_id)) {
         return fail(Errc::unsupported, "package", "original",
                     std::string(container == SegmentContainer::mpegts ? "MPEG-TS" : "MP4") +
                         " cannot carry " + avcodec_get_name(video.codecpar->codec_id) +
@@ -24,8 +51,7 @@ OriginalPackager::open(SegmentContainer container, const std::filesystem::path &
     // display matrix (MP4 can carry it; MPEG-TS cannot).
     std::vector<MuxerStreamSpec> streams{
         {video.codecpar, video.time_base, 0, stream_display_matrix(video)}};
-    if (audio != nullptr &&
-        avformat_query_codec(format, audio->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1) {
+    if (audio != nullptr && container_carries(container, audio->codecpar->codec_id)) {
         streams.push_back({audio->codecpar, audio->time_base, 0, nullptr});
         self->audio_index_ = 1;
         self->audio_time_base_ = audio->time_base;
