@@ -204,29 +204,22 @@ constexpr std::string_view passthrough_options[] = {
 };
 
 void apply_options(const char *const *options, EbSvtAv1EncConfiguration &svt) {
-    for (; options != nullptr && *options != nullptr; ++options) {
-        const std::string_view entry = *options;
-        const size_t equals = entry.find('=');
-        const std::string key(entry.substr(0, equals));
-        if (equals == std::string_view::npos || key.empty()) {
-            fail(VTC_ERR_INVALID_ARG, "option \"" + std::string(entry) + "\" is not key=value");
-        }
+    for (const sdk::Option &option : sdk::parse_options(options)) {
+        const std::string &key = option.key;
         if (std::find(std::begin(passthrough_options), std::end(passthrough_options), key) ==
             std::end(passthrough_options)) {
             fail(VTC_ERR_INVALID_ARG, "unknown option \"" + key + "\"");
         }
-        const std::string value(entry.substr(equals + 1));
-        if (svt_av1_enc_parse_parameter(&svt, key.c_str(), value.c_str()) != EB_ErrorNone) {
-            fail(VTC_ERR_INVALID_ARG, "option \"" + key + "\": invalid value \"" + value + "\"");
+        if (svt_av1_enc_parse_parameter(&svt, key.c_str(), option.value.c_str()) != EB_ErrorNone) {
+            fail(VTC_ERR_INVALID_ARG,
+                 "option \"" + key + "\": invalid value \"" + option.value + "\"");
         }
     }
 }
 
-bool is_code_point(int32_t value) {
-    return value >= 0 && value <= 255;
-}
-
 // Everything SVT-AV1 needs from the config, checked; throws on the first problem.
+// The SDK's create() already ran sdk::validate_config(), so every value here is
+// one the ABI allows; what is left is what SVT-AV1 can do with it.
 void apply_config(const vtc_encoder_config &config, EbSvtAv1EncConfiguration &svt) {
     switch (config.pixel_format) {
     case VTC_PIXEL_FORMAT_I420:
@@ -235,24 +228,16 @@ void apply_config(const vtc_encoder_config &config, EbSvtAv1EncConfiguration &sv
     case VTC_PIXEL_FORMAT_I420_10:
         svt.encoder_bit_depth = 10;
         break;
-    case VTC_PIXEL_FORMAT_NV12:
-    case VTC_PIXEL_FORMAT_P010:
+    default: // NV12, P010, or a format of a later ABI minor
         fail(VTC_ERR_UNSUPPORTED, "pixel format not supported: SVT-AV1 takes I420 or I420_10");
-    default:
-        fail(VTC_ERR_INVALID_ARG, "unknown pixel format " + std::to_string(config.pixel_format));
     }
-    switch (config.memory_type) {
-    case VTC_MEMORY_SYSTEM:
-        break;
-    case VTC_MEMORY_CUDA:
-    case VTC_MEMORY_VA_SURFACE:
+    if (config.memory_type != VTC_MEMORY_SYSTEM) {
         fail(VTC_ERR_UNSUPPORTED, "SVT-AV1 encodes from system memory only");
-    default:
-        fail(VTC_ERR_INVALID_ARG, "unknown memory type " + std::to_string(config.memory_type));
     }
     if (config.profile != VTC_PROFILE_UNSET && config.profile != VTC_PROFILE_AV1_MAIN) {
-        fail(VTC_ERR_INVALID_ARG, "profile " + std::to_string(config.profile) +
-                                      " is not an AV1 profile this encoder knows (AV1 Main)");
+        // An AV1 profile of a later ABI minor (High, Professional).
+        fail(VTC_ERR_UNSUPPORTED, "profile " + std::to_string(config.profile) +
+                                      " is not one this encoder offers (AV1 Main)");
     }
     if (config.width < min_size_px || config.height < min_size_px || config.width > max_width_px ||
         config.height > max_height_px || config.width % 2 != 0 || config.height % 2 != 0) {
@@ -271,8 +256,6 @@ void apply_config(const vtc_encoder_config &config, EbSvtAv1EncConfiguration &sv
         // rate control and default GOP length.
         svt.frame_rate_numerator = 30;
         svt.frame_rate_denominator = 1;
-    } else if (config.frame_rate.num < 0 || config.frame_rate.den <= 0) {
-        fail(VTC_ERR_INVALID_ARG, "frame_rate must be positive or {0, 1}");
     } else if (config.frame_rate.num > int64_t{max_frame_rate_fps} * config.frame_rate.den) {
         fail(VTC_ERR_UNSUPPORTED, "SVT-AV1 encodes at most 240 frames per second");
     } else {
@@ -298,23 +281,14 @@ void apply_config(const vtc_encoder_config &config, EbSvtAv1EncConfiguration &sv
     case VTC_RATE_CONTROL_CRF:
         break;
     case VTC_RATE_CONTROL_CAPPED_CRF:
-        if (config.max_bitrate_kbps == 0) {
-            fail(VTC_ERR_INVALID_ARG, "capped CRF needs max_bitrate_kbps");
-        }
         if (config.max_bitrate_kbps > max_bitrate_limit_kbps) {
             fail(VTC_ERR_UNSUPPORTED, "SVT-AV1 caps the bit rate at 100000 kbps at most");
         }
         svt.max_bit_rate = config.max_bitrate_kbps * 1000;
         break;
-    case VTC_RATE_CONTROL_VBR:
-    case VTC_RATE_CONTROL_CBR:
+    default: // VBR, CBR, or a mode of a later ABI minor
         fail(VTC_ERR_UNSUPPORTED, "SVT-AV1 1.4.1 forces key frames only in CRF/CQP mode, so "
                                   "this plugin offers CQP, CRF and capped CRF, not VBR/CBR");
-    case VTC_RATE_CONTROL_UNSET:
-        fail(VTC_ERR_INVALID_ARG, "rate_control must be set");
-    default:
-        fail(VTC_ERR_INVALID_ARG,
-             "unknown rate control mode " + std::to_string(config.rate_control));
     }
     if (config.quality != VTC_QUALITY_DEFAULT) {
         svt.qp = static_cast<uint32_t>(config.quality);
@@ -322,9 +296,6 @@ void apply_config(const vtc_encoder_config &config, EbSvtAv1EncConfiguration &sv
 
     if (config.preset != nullptr) {
         svt.enc_mode = parse_preset(config.preset);
-    }
-    if (config.max_b_frames < VTC_B_FRAMES_DEFAULT) {
-        fail(VTC_ERR_INVALID_ARG, "max_b_frames must be -1 (default) or at least 0");
     }
 
     // Closed GOPs always: SVT-AV1 honours a forced key frame only with
@@ -342,26 +313,13 @@ void apply_config(const vtc_encoder_config &config, EbSvtAv1EncConfiguration &sv
     svt.scene_change_detection = 0;
     svt.logical_processors = config.thread_count;
 
-    if (!is_code_point(config.color_primaries) || !is_code_point(config.color_transfer) ||
-        !is_code_point(config.color_matrix)) {
-        fail(VTC_ERR_INVALID_ARG, "colour code points must be 0 to 255 (ITU-T H.273)");
-    }
     svt.color_primaries = static_cast<EbColorPrimaries>(config.color_primaries);
     svt.transfer_characteristics = static_cast<EbTransferCharacteristics>(config.color_transfer);
     svt.matrix_coefficients = static_cast<EbMatrixCoefficients>(config.color_matrix);
     svt.color_description_present_flag =
         config.color_primaries != 2 || config.color_transfer != 2 || config.color_matrix != 2;
-    switch (config.color_range) {
-    case 0:
-    case 1:
-        svt.color_range = EB_CR_STUDIO_RANGE;
-        break;
-    case 2:
-        svt.color_range = EB_CR_FULL_RANGE;
-        break;
-    default:
-        fail(VTC_ERR_INVALID_ARG, "color_range must be 0, 1 or 2");
-    }
+    // 0 (unspecified) is signalled as studio range, AV1's default.
+    svt.color_range = config.color_range == 2 ? EB_CR_FULL_RANGE : EB_CR_STUDIO_RANGE;
 
     apply_options(config.options, svt);
 }
@@ -533,17 +491,14 @@ std::span<const uint8_t> SvtAv1Encoder::extradata() {
 }
 
 void SvtAv1Encoder::copy_into_staging(const vtc_frame &frame) {
+    // Bottom-up planes (negative strides) are fine: rows are copied one by one.
+    sdk::check_frame_planes(frame, config_, sdk::StrideSign::any);
     const uint32_t sample_bytes = bit_depth_ > 8 ? 2 : 1;
     for (int plane = 0; plane < 3; ++plane) {
         const uint32_t width = plane == 0 ? config_.width : config_.width / 2;
         const uint32_t height = plane == 0 ? config_.height : config_.height / 2;
         const size_t row_bytes = size_t{width} * sample_bytes;
         const int64_t stride = frame.strides[plane];
-        if (frame.planes[plane] == nullptr ||
-            static_cast<uint64_t>(stride < 0 ? -stride : stride) < row_bytes) {
-            fail(VTC_ERR_INVALID_ARG, "send_frame: plane " + std::to_string(plane) +
-                                          " is NULL or its stride is shorter than a row");
-        }
         uint8_t *out = staging_[plane].data();
         for (uint32_t y = 0; y < height; ++y, out += row_bytes) {
             const uint8_t *in = frame.planes[plane] + int64_t{y} * stride;

@@ -6,7 +6,8 @@
 ///
 /// One instance drives one SVT-AV1 encoder handle through the plugin SDK
 /// (vtc_plugin_sdk.hpp), which already did the generic checks (NULL arguments,
-/// frame size/format/pts against the config, call order). What this class adds:
+/// config values the ABI rules out, frame size/format/pts against the config,
+/// call order). What this class adds:
 ///  - 8-bit I420 and 10-bit I420_10 input, AV1 Main profile, 64x64 up to
 ///    16384x8704, even sizes only (SVT-AV1 1.4.1's limits).
 ///  - CQP, CRF and capped CRF. SVT-AV1 1.4.1 honours a forced key frame only in

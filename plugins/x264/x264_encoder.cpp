@@ -178,27 +178,6 @@ void validate_tune(const std::string &tune) {
     }
 }
 
-struct Option {
-    std::string key;
-    std::string value;
-};
-
-std::vector<Option> split_options(const char *const *options) {
-    std::vector<Option> out;
-    if (options == nullptr) {
-        return out;
-    }
-    for (size_t i = 0; options[i] != nullptr; ++i) {
-        const std::string_view text = options[i];
-        const size_t equals = text.find('=');
-        if (equals == std::string_view::npos || equals == 0) {
-            fail(VTC_ERR_INVALID_ARG, "option '" + std::string(text) + "' is not key=value");
-        }
-        out.push_back({std::string(text.substr(0, equals)), std::string(text.substr(equals + 1))});
-    }
-    return out;
-}
-
 const char *profile_name(int32_t profile) {
     switch (profile) {
     case VTC_PROFILE_H264_BASELINE:
@@ -255,26 +234,19 @@ int to_int(uint64_t value, const char *what) {
     return static_cast<int>(value);
 }
 
-void check_color_code(int32_t value, const char *what) {
-    if (value < 0 || value > 255) {
-        fail(VTC_ERR_INVALID_ARG,
-             std::string(what) + " " + std::to_string(value) + " is not an ITU-T H.273 code point");
-    }
-}
-
-// What the config asks for, checked, before any x264 call.
+// What the config asks for, checked, before any x264 call. The SDK's
+// create() already ran vtc::sdk::validate_config(), so every value here is one
+// the ABI allows; what is left is what x264 and H.264 can do with it.
 struct Plan {
     int bit_depth = 8;
     int csp = X264_CSP_I420;
-    int bytes_per_sample = 1;
 };
 
 Plan validate(const vtc_encoder_config &config) {
     Plan plan;
     if (config.memory_type != VTC_MEMORY_SYSTEM) {
-        fail(config.memory_type == VTC_MEMORY_UNSET ? VTC_ERR_INVALID_ARG : VTC_ERR_UNSUPPORTED,
-             "x264 takes frames in system memory only (memory_type " +
-                 std::to_string(config.memory_type) + ")");
+        fail(VTC_ERR_UNSUPPORTED, "x264 takes frames in system memory only (memory_type " +
+                                      std::to_string(config.memory_type) + ")");
     }
     switch (config.pixel_format) {
     case VTC_PIXEL_FORMAT_I420:
@@ -284,13 +256,13 @@ Plan validate(const vtc_encoder_config &config) {
         break;
     case VTC_PIXEL_FORMAT_I420_10:
         plan.bit_depth = 10;
-        plan.bytes_per_sample = 2;
         plan.csp = X264_CSP_I420 | X264_CSP_HIGH_DEPTH;
         break;
     case VTC_PIXEL_FORMAT_P010:
         fail(VTC_ERR_UNSUPPORTED, "x264 does not take P010; send I420_10 for 10-bit");
-    default:
-        fail(VTC_ERR_INVALID_ARG, "unknown pixel_format " + std::to_string(config.pixel_format));
+    default: // a format of a later ABI minor
+        fail(VTC_ERR_UNSUPPORTED,
+             "x264 does not take pixel_format " + std::to_string(config.pixel_format));
     }
     const uint32_t depth_bit = plan.bit_depth == 8 ? VTC_BIT_DEPTH_8 : VTC_BIT_DEPTH_10;
     if ((supported_bit_depths() & depth_bit) == 0) {
@@ -313,9 +285,9 @@ Plan validate(const vtc_encoder_config &config) {
     }
 
     if (config.profile != VTC_PROFILE_UNSET) {
-        if (profile_name(config.profile) == nullptr) {
-            fail(VTC_ERR_INVALID_ARG,
-                 "profile " + std::to_string(config.profile) + " is not an H.264 profile");
+        if (profile_name(config.profile) == nullptr) { // an H.264 profile of a later ABI minor
+            fail(VTC_ERR_UNSUPPORTED,
+                 "x264 does not offer H.264 profile " + std::to_string(config.profile));
         }
         const bool wants_10bit = config.profile == VTC_PROFILE_H264_HIGH10;
         if (wants_10bit != (plan.bit_depth == 10)) {
@@ -325,57 +297,14 @@ Plan validate(const vtc_encoder_config &config) {
         }
     }
 
-    switch (config.rate_control) {
-    case VTC_RATE_CONTROL_CQP:
-    case VTC_RATE_CONTROL_CRF:
-        break;
-    case VTC_RATE_CONTROL_CAPPED_CRF:
-        if (config.max_bitrate_kbps == 0) {
-            fail(VTC_ERR_INVALID_ARG, "capped CRF needs max_bitrate_kbps");
-        }
-        break;
-    case VTC_RATE_CONTROL_VBR:
-    case VTC_RATE_CONTROL_CBR:
-        if (config.bitrate_kbps == 0) {
-            fail(VTC_ERR_INVALID_ARG, "VBR and CBR need bitrate_kbps");
-        }
-        if (config.rate_control == VTC_RATE_CONTROL_VBR && config.max_bitrate_kbps != 0 &&
-            config.max_bitrate_kbps < config.bitrate_kbps) {
-            fail(VTC_ERR_INVALID_ARG, "max_bitrate_kbps is below bitrate_kbps");
-        }
-        break;
-    case VTC_RATE_CONTROL_UNSET:
-        fail(VTC_ERR_INVALID_ARG, "rate_control must be set");
-    default:
-        fail(VTC_ERR_INVALID_ARG, "unknown rate_control " + std::to_string(config.rate_control));
-    }
     if (config.quality != VTC_QUALITY_DEFAULT &&
         (config.quality < 0 || config.quality > kMaxQuality)) {
         fail(VTC_ERR_INVALID_ARG,
              "quality " + std::to_string(config.quality) + " is outside x264's 0..51");
     }
-    if (config.max_b_frames < VTC_B_FRAMES_DEFAULT) {
-        fail(VTC_ERR_INVALID_ARG,
-             "max_b_frames " + std::to_string(config.max_b_frames) + " is negative");
-    }
     if (config.max_b_frames > kMaxBFrames) {
         fail(VTC_ERR_UNSUPPORTED, "x264 allows at most 16 consecutive B-frames, not " +
                                       std::to_string(config.max_b_frames));
-    }
-    if (config.frame_rate.num < 0 || (config.frame_rate.num > 0 && config.frame_rate.den <= 0)) {
-        fail(VTC_ERR_INVALID_ARG, "frame_rate " + std::to_string(config.frame_rate.num) + "/" +
-                                      std::to_string(config.frame_rate.den) + " is invalid");
-    }
-    if (config.sample_aspect_ratio.num < 0 || config.sample_aspect_ratio.den < 0 ||
-        (config.sample_aspect_ratio.num > 0 && config.sample_aspect_ratio.den == 0)) {
-        fail(VTC_ERR_INVALID_ARG, "sample_aspect_ratio is invalid");
-    }
-    check_color_code(config.color_primaries, "color_primaries");
-    check_color_code(config.color_transfer, "color_transfer");
-    check_color_code(config.color_matrix, "color_matrix");
-    if (config.color_range < 0 || config.color_range > 2) {
-        fail(VTC_ERR_INVALID_ARG,
-             "color_range " + std::to_string(config.color_range) + " is not 0, 1 or 2");
     }
     return plan;
 }
@@ -422,8 +351,9 @@ void apply_rate_control(const vtc_encoder_config &config, x264_param_t &param) {
         // Filler data keeps the rate constant when the picture is simple.
         param.rc.b_filler = 1;
         break;
-    default:
-        break;
+    default: // a mode of a later ABI minor
+        fail(VTC_ERR_UNSUPPORTED,
+             "x264 does not offer rate_control " + std::to_string(config.rate_control));
     }
 }
 
@@ -451,9 +381,9 @@ void apply_vui(const vtc_encoder_config &config, x264_param_t &param) {
 
 // Applies `options` one at a time through x264's own parser; refuses unknown
 // keys, bad values, and values that would break what the ABI promises.
-void apply_options(const std::vector<Option> &options, const vtc_encoder_config &config,
+void apply_options(const std::vector<vtc::sdk::Option> &options, const vtc_encoder_config &config,
                    x264_param_t &param) {
-    for (const Option &option : options) {
+    for (const vtc::sdk::Option &option : options) {
         if (option.key == "tune") {
             continue; // applied with the preset
         }
@@ -551,11 +481,10 @@ X264Encoder::X264Encoder(const vtc_host &host, const vtc_encoder_config &config)
     log_->host = &host_;
     const Plan plan = validate(config);
     csp_ = plan.csp;
-    bytes_per_sample_ = plan.bytes_per_sample;
 
-    const std::vector<Option> options = split_options(config.options);
+    const std::vector<vtc::sdk::Option> options = vtc::sdk::parse_options(config.options);
     std::string tune;
-    for (const Option &option : options) {
+    for (const vtc::sdk::Option &option : options) {
         if (option.key == "tune") {
             tune = option.value;
         }
@@ -684,17 +613,9 @@ vtc_status X264Encoder::send_frame(const vtc_frame &frame) {
     }
     check_cancelled();
 
-    // The adapter checked size, format and plane 0; the other planes are ours.
-    const bool nv12 = config_.pixel_format == VTC_PIXEL_FORMAT_NV12;
-    const int planes = nv12 ? 2 : 3;
-    const int64_t luma_row = int64_t{config_.width} * bytes_per_sample_;
-    const int64_t chroma_row = luma_row / 2 * (nv12 ? 2 : 1);
-    for (int i = 0; i < planes; ++i) {
-        if (frame.planes[i] == nullptr || frame.strides[i] < (i == 0 ? luma_row : chroma_row)) {
-            fail(VTC_ERR_INVALID_ARG, "send_frame: plane " + std::to_string(i) +
-                                          " is NULL or its stride is shorter than a row");
-        }
-    }
+    // The adapter checked size and format; x264 reads rows top-down only.
+    vtc::sdk::check_frame_planes(frame, config_, vtc::sdk::StrideSign::positive);
+    const int planes = config_.pixel_format == VTC_PIXEL_FORMAT_NV12 ? 2 : 3;
 
     x264_picture_t picture;
     x264_picture_init(&picture);

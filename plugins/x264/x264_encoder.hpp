@@ -64,8 +64,7 @@ private:
     // Declared before the encoder: x264 may log until x264_encoder_close().
     std::unique_ptr<LogSink> log_;
     std::unique_ptr<x264_t, EncoderCloser> encoder_;
-    int csp_ = 0;              // x264 input colour space of every frame
-    int bytes_per_sample_ = 1; // 2 for 10-bit input
+    int csp_ = 0; // x264 input colour space of every frame
     int64_t default_duration_ = 0;
     bool draining_ = false;
     std::vector<uint8_t> extradata_;

@@ -75,27 +75,6 @@ bool is_one_of(std::string_view value, const char *const *names) {
     return false;
 }
 
-struct Option {
-    std::string key;
-    std::string value;
-};
-
-std::vector<Option> split_options(const char *const *options) {
-    std::vector<Option> out;
-    if (options == nullptr) {
-        return out;
-    }
-    for (size_t i = 0; options[i] != nullptr; ++i) {
-        const std::string_view text = options[i];
-        const size_t equals = text.find('=');
-        if (equals == std::string_view::npos || equals == 0) {
-            fail(VTC_ERR_INVALID_ARG, "option '" + std::string(text) + "' is not key=value");
-        }
-        out.push_back({std::string(text.substr(0, equals)), std::string(text.substr(equals + 1))});
-    }
-    return out;
-}
-
 int to_int(uint64_t value, const char *what) {
     if (value > static_cast<uint64_t>(INT_MAX)) {
         fail(VTC_ERR_INVALID_ARG, std::string(what) + " is too large");
@@ -103,13 +82,9 @@ int to_int(uint64_t value, const char *what) {
     return static_cast<int>(value);
 }
 
-// Range check of the ABI (an H.273 code point is 8 bits), then the subset
-// x265 writes (its parameter check refuses the rest).
+// The subset of H.273 code points x265 writes (its parameter check refuses the
+// rest); vtc::sdk::validate_config() has kept the value within 0..255.
 void check_color_code(int32_t value, int32_t x265_max, const char *what) {
-    if (value < 0 || value > 255) {
-        fail(VTC_ERR_INVALID_ARG,
-             std::string(what) + " " + std::to_string(value) + " is not an ITU-T H.273 code point");
-    }
     if (value > x265_max || value == 3) {
         fail(VTC_ERR_UNSUPPORTED, std::string(what) + " " + std::to_string(value) +
                                       " is not one x265 can signal (0.." +
@@ -117,7 +92,9 @@ void check_color_code(int32_t value, int32_t x265_max, const char *what) {
     }
 }
 
-// What the config asks for, checked, before any x265 call.
+// What the config asks for, checked, before any x265 call. The SDK's
+// create() already ran vtc::sdk::validate_config(), so every value here is one
+// the ABI allows; what is left is what x265 and HEVC can do with it.
 struct Plan {
     int input_bit_depth = 8;
     int internal_bit_depth = 8;
@@ -127,9 +104,8 @@ struct Plan {
 Plan validate(const vtc_encoder_config &config) {
     Plan plan;
     if (config.memory_type != VTC_MEMORY_SYSTEM) {
-        fail(config.memory_type == VTC_MEMORY_UNSET ? VTC_ERR_INVALID_ARG : VTC_ERR_UNSUPPORTED,
-             "x265 takes frames in system memory only (memory_type " +
-                 std::to_string(config.memory_type) + ")");
+        fail(VTC_ERR_UNSUPPORTED, "x265 takes frames in system memory only (memory_type " +
+                                      std::to_string(config.memory_type) + ")");
     }
     switch (config.pixel_format) {
     case VTC_PIXEL_FORMAT_I420:
@@ -137,11 +113,8 @@ Plan validate(const vtc_encoder_config &config) {
     case VTC_PIXEL_FORMAT_I420_10:
         plan.input_bit_depth = 10;
         break;
-    case VTC_PIXEL_FORMAT_NV12:
-    case VTC_PIXEL_FORMAT_P010:
+    default: // NV12, P010, or a format of a later ABI minor
         fail(VTC_ERR_UNSUPPORTED, "x265 takes planar 4:2:0 only: send I420 or I420_10");
-    default:
-        fail(VTC_ERR_INVALID_ARG, "unknown pixel_format " + std::to_string(config.pixel_format));
     }
     switch (config.profile) {
     case VTC_PROFILE_UNSET:
@@ -157,9 +130,9 @@ Plan validate(const vtc_encoder_config &config) {
     case VTC_PROFILE_HEVC_MAIN10:
         plan.internal_bit_depth = 10;
         break;
-    default:
-        fail(VTC_ERR_INVALID_ARG,
-             "profile " + std::to_string(config.profile) + " is not an HEVC profile");
+    default: // an HEVC profile of a later ABI minor
+        fail(VTC_ERR_UNSUPPORTED,
+             "x265 does not offer HEVC profile " + std::to_string(config.profile));
     }
     plan.api = plan.internal_bit_depth == 8 ? apis().main : apis().main10;
     if (plan.api == nullptr) {
@@ -184,58 +157,18 @@ Plan validate(const vtc_encoder_config &config) {
                                       " is larger than HEVC level 6.2 allows");
     }
 
-    switch (config.rate_control) {
-    case VTC_RATE_CONTROL_CQP:
-    case VTC_RATE_CONTROL_CRF:
-        break;
-    case VTC_RATE_CONTROL_CAPPED_CRF:
-        if (config.max_bitrate_kbps == 0) {
-            fail(VTC_ERR_INVALID_ARG, "capped CRF needs max_bitrate_kbps");
-        }
-        break;
-    case VTC_RATE_CONTROL_VBR:
-    case VTC_RATE_CONTROL_CBR:
-        if (config.bitrate_kbps == 0) {
-            fail(VTC_ERR_INVALID_ARG, "VBR and CBR need bitrate_kbps");
-        }
-        if (config.rate_control == VTC_RATE_CONTROL_VBR && config.max_bitrate_kbps != 0 &&
-            config.max_bitrate_kbps < config.bitrate_kbps) {
-            fail(VTC_ERR_INVALID_ARG, "max_bitrate_kbps is below bitrate_kbps");
-        }
-        break;
-    case VTC_RATE_CONTROL_UNSET:
-        fail(VTC_ERR_INVALID_ARG, "rate_control must be set");
-    default:
-        fail(VTC_ERR_INVALID_ARG, "unknown rate_control " + std::to_string(config.rate_control));
-    }
     if (config.quality != VTC_QUALITY_DEFAULT &&
         (config.quality < 0 || config.quality > kMaxQuality)) {
         fail(VTC_ERR_INVALID_ARG,
              "quality " + std::to_string(config.quality) + " is outside x265's 0..51");
     }
-    if (config.max_b_frames < VTC_B_FRAMES_DEFAULT) {
-        fail(VTC_ERR_INVALID_ARG,
-             "max_b_frames " + std::to_string(config.max_b_frames) + " is negative");
-    }
     if (config.max_b_frames > X265_BFRAME_MAX) {
         fail(VTC_ERR_UNSUPPORTED, "x265 allows at most 16 consecutive B-frames, not " +
                                       std::to_string(config.max_b_frames));
     }
-    if (config.frame_rate.num < 0 || (config.frame_rate.num > 0 && config.frame_rate.den <= 0)) {
-        fail(VTC_ERR_INVALID_ARG, "frame_rate " + std::to_string(config.frame_rate.num) + "/" +
-                                      std::to_string(config.frame_rate.den) + " is invalid");
-    }
-    if (config.sample_aspect_ratio.num < 0 || config.sample_aspect_ratio.den < 0 ||
-        (config.sample_aspect_ratio.num > 0 && config.sample_aspect_ratio.den == 0)) {
-        fail(VTC_ERR_INVALID_ARG, "sample_aspect_ratio is invalid");
-    }
     check_color_code(config.color_primaries, 12, "color_primaries");
     check_color_code(config.color_transfer, 18, "color_transfer");
     check_color_code(config.color_matrix, 14, "color_matrix");
-    if (config.color_range < 0 || config.color_range > 2) {
-        fail(VTC_ERR_INVALID_ARG,
-             "color_range " + std::to_string(config.color_range) + " is not 0, 1 or 2");
-    }
     return plan;
 }
 
@@ -280,8 +213,9 @@ void apply_rate_control(const vtc_encoder_config &config, x265_param &param) {
         param.rc.vbvBufferSize = vbv_buffer(config.bitrate_kbps);
         param.rc.bStrictCbr = 1;
         break;
-    default:
-        break;
+    default: // a mode of a later ABI minor
+        fail(VTC_ERR_UNSUPPORTED,
+             "x265 does not offer rate_control " + std::to_string(config.rate_control));
     }
 }
 
@@ -327,9 +261,9 @@ void fit_ctu(const vtc_encoder_config &config, x265_param &param) {
 
 // Applies `options` one at a time through x265's own parser; refuses unknown
 // keys, bad values, and values that would break what the ABI promises.
-void apply_options(const x265_api &api, const std::vector<Option> &options,
+void apply_options(const x265_api &api, const std::vector<vtc::sdk::Option> &options,
                    const vtc_encoder_config &config, const Plan &plan, x265_param &param) {
-    for (const Option &option : options) {
+    for (const vtc::sdk::Option &option : options) {
         if (option.key == "tune") {
             continue; // applied with the preset
         }
@@ -411,9 +345,9 @@ X265Encoder::X265Encoder(const vtc_host &host, const vtc_encoder_config &config)
     api_ = plan.api;
     input_bit_depth_ = plan.input_bit_depth;
 
-    const std::vector<Option> options = split_options(config.options);
+    const std::vector<vtc::sdk::Option> options = vtc::sdk::parse_options(config.options);
     std::string tune;
-    for (const Option &option : options) {
+    for (const vtc::sdk::Option &option : options) {
         if (option.key == "tune") {
             tune = option.value;
         }
@@ -605,15 +539,8 @@ vtc_status X265Encoder::send_frame(const vtc_frame &frame) {
     }
     check_cancelled();
 
-    // The adapter checked size, format and plane 0; the chroma planes are ours.
-    const int64_t bytes = input_bit_depth_ > 8 ? 2 : 1;
-    const int64_t luma_row = int64_t{config_.width} * bytes;
-    for (int i = 0; i < 3; ++i) {
-        if (frame.planes[i] == nullptr || frame.strides[i] < (i == 0 ? luma_row : luma_row / 2)) {
-            fail(VTC_ERR_INVALID_ARG, "send_frame: plane " + std::to_string(i) +
-                                          " is NULL or its stride is shorter than a row");
-        }
-    }
+    // The adapter checked size and format; x265 reads rows top-down only.
+    vtc::sdk::check_frame_planes(frame, config_, vtc::sdk::StrideSign::positive);
 
     api_->picture_init(param_, input_);
     input_->colorSpace = X265_CSP_I420;

@@ -22,7 +22,9 @@
 ///     static void query_caps(const vtc_host &host, vtc_encoder_caps &caps);
 ///
 ///     // Throw vtc::sdk::Error to refuse the config. `config` is complete: members
-///     // the host did not send hold their vtc_encoder_config_defaults() values.
+///     // the host did not send hold their vtc_encoder_config_defaults() values,
+///     // and it has passed vtc::sdk::validate_config(), so only what this
+///     // encoder can or cannot do is left to check.
 ///     // Both references stay valid for the object's whole life; the config's
 ///     // strings (preset, device, options) only during the constructor.
 ///     MyEncoder(const vtc_host &host, const vtc_encoder_config &config);
@@ -37,12 +39,19 @@
 /// @endcode
 ///
 /// The adapter does the checks every plugin needs: NULL arguments and undersized
-/// structs give VTC_ERR_INVALID_ARG; a frame whose size, pixel format, memory type
+/// structs give VTC_ERR_INVALID_ARG; create() runs validate_config() before it
+/// constructs the class, so a config no encoder could accept never reaches it;
+/// a frame whose size, pixel format, memory type
 /// or pts does not fit the config gives VTC_ERR_INVALID_ARG; send_frame() after
 /// drain() gives VTC_ERR_INVALID_STATE; after drain() a NEED_INPUT from the class
 /// becomes END_OF_STREAM. Every trampoline is `noexcept`: vtc::sdk::Error becomes
 /// its status and message, std::bad_alloc becomes VTC_ERR_NO_MEMORY, and any other
 /// exception VTC_ERR_INTERNAL with its what() text.
+///
+/// Helpers for what the class itself checks: parse_options() splits the
+/// `key=value` options, check_frame_planes() checks a system-memory frame's
+/// planes, and validate_config() (already run by create()) is public for plugins
+/// that build their own vtable.
 ///
 /// Threading: as vtc_encoder.h. The adapter adds no locking; the host already
 /// serialises calls on one instance.
@@ -52,6 +61,7 @@
 #include "vtc_plugin.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -59,14 +69,14 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace vtc::sdk {
 
 /// The exception a plugin class throws to fail a call with a given status.
 class Error : public std::exception {
 public:
-    Error(vtc_status status, std::string message)
-        : status_(status), message_(std::move(message)) {}
+    Error(vtc_status status, std::string message) : status_(status), message_(std::move(message)) {}
     vtc_status status() const noexcept { return status_; }
     const char *what() const noexcept override { return message_.c_str(); }
 
@@ -103,6 +113,258 @@ inline bool is_cancelled(const vtc_host *host) noexcept {
     return host != nullptr && host->is_cancelled != nullptr && host->is_cancelled(host->ctx) != 0;
 }
 
+// ---------------------------------------------------------------------------
+// Validation helpers. Each checks only what the ABI headers alone decide, with
+// no knowledge of any codec library; the limits of one encoder (its quality
+// scale, sizes, B-frames, profiles and bit depths, presets, option names) stay
+// in the plugin. They throw nothing but vtc::sdk::Error and std::bad_alloc,
+// which every trampoline below turns into a status, so they are safe to call
+// anywhere in the encoder class. Header-only SDK API, not part of the binary
+// ABI.
+
+namespace detail {
+
+inline std::string rational_text(vtc_rational value) {
+    return std::to_string(value.num) + "/" + std::to_string(value.den);
+}
+
+inline const char *codec_name(int32_t codec) noexcept {
+    switch (codec) {
+    case VTC_CODEC_H264:
+        return "H.264";
+    case VTC_CODEC_HEVC:
+        return "HEVC";
+    case VTC_CODEC_AV1:
+        return "AV1";
+    default:
+        return "unknown codec's";
+    }
+}
+
+// The codec a profile belongs to, by the enum vtc_profile in vtc_types.h;
+// VTC_CODEC_UNSET for a value that header does not define.
+inline int32_t profile_codec(int32_t profile) noexcept {
+    switch (profile) {
+    case VTC_PROFILE_H264_BASELINE:
+    case VTC_PROFILE_H264_MAIN:
+    case VTC_PROFILE_H264_HIGH:
+    case VTC_PROFILE_H264_HIGH10:
+        return VTC_CODEC_H264;
+    case VTC_PROFILE_HEVC_MAIN:
+    case VTC_PROFILE_HEVC_MAIN10:
+        return VTC_CODEC_HEVC;
+    case VTC_PROFILE_AV1_MAIN:
+        return VTC_CODEC_AV1;
+    default:
+        return VTC_CODEC_UNSET;
+    }
+}
+
+// An enumeration member must be set (non-zero) and one the headers define.
+inline void check_enum(int32_t value, int32_t last, const char *member) {
+    if (value == 0) {
+        throw Error(VTC_ERR_INVALID_ARG, std::string(member) + " must be set");
+    }
+    if (value < 0 || value > last) {
+        throw Error(VTC_ERR_INVALID_ARG,
+                    "unknown " + std::string(member) + " " + std::to_string(value));
+    }
+}
+
+inline void check_code_point(int32_t value, const char *member) {
+    if (value < 0 || value > 255) {
+        throw Error(VTC_ERR_INVALID_ARG, std::string(member) + " " + std::to_string(value) +
+                                             " is not an ITU-T H.273 code point");
+    }
+}
+
+} // namespace detail
+
+/// One entry of vtc_encoder_config::options, split at its first '='.
+/// Since 1.0.
+struct Option {
+    std::string key;   ///< never empty
+    std::string value; ///< may be empty, and may itself contain '='
+};
+
+/// Splits a NULL-terminated vtc_encoder_config::options array (NULL: no
+/// options) into its entries, in their order. Duplicate keys are all kept, in
+/// order; what they mean is the plugin's to decide. Whether a key is known is
+/// the plugin's to check as well (VTC_ERR_INVALID_ARG naming the key, by
+/// vtc_encoder.h).
+///
+/// @return the entries as owned copies: they stay valid after the config's
+///         borrowed strings are gone.
+/// @throws vtc::sdk::Error VTC_ERR_INVALID_ARG `option 'TEXT' is not key=value`
+///         for the first entry without '=' or with an empty key.
+/// Thread-safe. Since 1.0.
+inline std::vector<Option> parse_options(const char *const *options) {
+    std::vector<Option> out;
+    if (options == nullptr) {
+        return out;
+    }
+    for (size_t i = 0; options[i] != nullptr; ++i) {
+        const std::string_view text = options[i];
+        const size_t equals = text.find('=');
+        if (equals == std::string_view::npos || equals == 0) {
+            throw Error(VTC_ERR_INVALID_ARG, "option '" + std::string(text) + "' is not key=value");
+        }
+        out.push_back({std::string(text.substr(0, equals)), std::string(text.substr(equals + 1))});
+    }
+    return out;
+}
+
+/// Checks every member of @p config whose validity the ABI alone decides, in
+/// this order, and throws for the first that "can never be valid"
+/// (vtc_encoder.h):
+///  - `codec` UNSET or not an enum vtc_codec value;
+///  - `width` or `height` 0; a `time_base` member not positive;
+///  - `pixel_format`, `memory_type` or `rate_control` UNSET or not a value of
+///    its enumeration;
+///  - `profile` neither UNSET nor a profile of `codec` (an HEVC profile for
+///    H.264, or a value enum vtc_profile does not define);
+///  - the rate-control arguments: CAPPED_CRF without `max_bitrate_kbps`, VBR or
+///    CBR without `bitrate_kbps`, VBR with a `max_bitrate_kbps` below
+///    `bitrate_kbps`;
+///  - `max_b_frames` below VTC_B_FRAMES_DEFAULT;
+///  - `frame_rate` with a negative numerator, or a positive numerator over a
+///    denominator that is not positive ({0, d} means "no nominal rate");
+///  - `sample_aspect_ratio` with a negative member, or a positive numerator
+///    over 0 ({0, d} means "unknown");
+///  - `color_primaries`, `color_transfer` or `color_matrix` outside the
+///    ITU-T H.273 code points 0..255, `color_range` outside 0..2;
+///  - an `options` entry that is not key=value (see parse_options()).
+/// Not checked, because their valid range is the encoder's own or any value is
+/// valid: quality, preset, device, vbv_buffer_kbits, max_keyframe_interval,
+/// thread_count, flags. The caller must pass a complete struct (all ABI 1.0
+/// members readable); struct_size itself is not looked at.
+///
+/// @throws vtc::sdk::Error with VTC_ERR_INVALID_ARG and a one-line message that
+///         names the member (for example "rate_control must be set",
+///         "frame_rate 25/0 is invalid"). Never VTC_ERR_UNSUPPORTED: whether a
+///         valid value is supported is the encoder's to say.
+/// The adapter's create() calls it on the completed config before it
+/// constructs the encoder class. Thread-safe (reads @p config only). Since 1.0.
+inline void validate_config(const vtc_encoder_config &config) {
+    // Each enumeration's last value in this header set: a value a later minor
+    // appends is unknown to a plugin built against this one, and so invalid.
+    detail::check_enum(config.codec, VTC_CODEC_AV1, "codec");
+    if (config.width == 0 || config.height == 0) {
+        throw Error(VTC_ERR_INVALID_ARG, "width and height must be positive, not " +
+                                             std::to_string(config.width) + "x" +
+                                             std::to_string(config.height));
+    }
+    if (config.time_base.num <= 0 || config.time_base.den <= 0) {
+        throw Error(VTC_ERR_INVALID_ARG,
+                    "time_base " + detail::rational_text(config.time_base) + " is not positive");
+    }
+    detail::check_enum(config.pixel_format, VTC_PIXEL_FORMAT_P010, "pixel_format");
+    detail::check_enum(config.memory_type, VTC_MEMORY_VA_SURFACE, "memory_type");
+    if (config.profile != VTC_PROFILE_UNSET &&
+        detail::profile_codec(config.profile) != config.codec) {
+        throw Error(VTC_ERR_INVALID_ARG, "profile " + std::to_string(config.profile) +
+                                             " is not an " + detail::codec_name(config.codec) +
+                                             " profile");
+    }
+
+    detail::check_enum(config.rate_control, VTC_RATE_CONTROL_CBR, "rate_control");
+    if (config.rate_control == VTC_RATE_CONTROL_CAPPED_CRF && config.max_bitrate_kbps == 0) {
+        throw Error(VTC_ERR_INVALID_ARG, "capped CRF needs max_bitrate_kbps");
+    }
+    if ((config.rate_control == VTC_RATE_CONTROL_VBR ||
+         config.rate_control == VTC_RATE_CONTROL_CBR) &&
+        config.bitrate_kbps == 0) {
+        throw Error(VTC_ERR_INVALID_ARG, "VBR and CBR need bitrate_kbps");
+    }
+    if (config.rate_control == VTC_RATE_CONTROL_VBR && config.max_bitrate_kbps != 0 &&
+        config.max_bitrate_kbps < config.bitrate_kbps) {
+        throw Error(VTC_ERR_INVALID_ARG, "max_bitrate_kbps is below bitrate_kbps");
+    }
+    if (config.max_b_frames < VTC_B_FRAMES_DEFAULT) {
+        throw Error(VTC_ERR_INVALID_ARG, "max_b_frames " + std::to_string(config.max_b_frames) +
+                                             " is below VTC_B_FRAMES_DEFAULT (-1)");
+    }
+
+    if (config.frame_rate.num < 0 || (config.frame_rate.num > 0 && config.frame_rate.den <= 0)) {
+        throw Error(VTC_ERR_INVALID_ARG,
+                    "frame_rate " + detail::rational_text(config.frame_rate) + " is invalid");
+    }
+    const vtc_rational sar = config.sample_aspect_ratio;
+    if (sar.num < 0 || sar.den < 0 || (sar.num > 0 && sar.den == 0)) {
+        throw Error(VTC_ERR_INVALID_ARG,
+                    "sample_aspect_ratio " + detail::rational_text(sar) + " is invalid");
+    }
+    detail::check_code_point(config.color_primaries, "color_primaries");
+    detail::check_code_point(config.color_transfer, "color_transfer");
+    detail::check_code_point(config.color_matrix, "color_matrix");
+    if (config.color_range < 0 || config.color_range > 2) {
+        throw Error(VTC_ERR_INVALID_ARG,
+                    "color_range " + std::to_string(config.color_range) + " is not 0, 1 or 2");
+    }
+    (void)parse_options(config.options);
+}
+
+/// How check_frame_planes() treats a negative stride. Since 1.0.
+enum class StrideSign {
+    positive, ///< a negative stride is refused (the encoder reads rows top-down)
+    any,      ///< a negative stride is a bottom-up plane; its magnitude must hold a row
+};
+
+/// Checks that a system-memory @p frame carries every plane of @p config's
+/// pixel format (vtc_types.h: I420 and I420_10 have three, NV12 and P010 two),
+/// each non-NULL with a stride that holds one row of that plane: `width`
+/// samples for luma, ceil(width / 2) per chroma plane (4:2:0) or twice that for
+/// an interleaved UV plane, at 2 bytes a sample for the 10-bit formats. Planes
+/// beyond the format's are not looked at; nor are the bytes behind the
+/// pointers, which the host vouches for.
+///
+/// Meant for the class's send_frame(): by then the adapter has checked that the
+/// frame's size, pixel format and memory type equal the config's, and that
+/// plane 0 is there. Does nothing when the config's memory type is not
+/// VTC_MEMORY_SYSTEM.
+///
+/// @throws vtc::sdk::Error VTC_ERR_INVALID_ARG
+///         "send_frame: plane N is NULL or its stride is shorter than a row",
+///         or "unknown pixel_format N" for a format this header does not define.
+/// Thread-safe. Since 1.0.
+inline void check_frame_planes(const vtc_frame &frame, const vtc_encoder_config &config,
+                               StrideSign sign = StrideSign::positive) {
+    if (config.memory_type != VTC_MEMORY_SYSTEM) {
+        return;
+    }
+    int64_t sample_bytes = 1;
+    bool interleaved_chroma = false;
+    switch (config.pixel_format) {
+    case VTC_PIXEL_FORMAT_I420:
+        break;
+    case VTC_PIXEL_FORMAT_NV12:
+        interleaved_chroma = true;
+        break;
+    case VTC_PIXEL_FORMAT_I420_10:
+        sample_bytes = 2;
+        break;
+    case VTC_PIXEL_FORMAT_P010:
+        sample_bytes = 2;
+        interleaved_chroma = true;
+        break;
+    default:
+        throw Error(VTC_ERR_INVALID_ARG,
+                    "unknown pixel_format " + std::to_string(config.pixel_format));
+    }
+    const int64_t luma_row = int64_t{config.width} * sample_bytes;
+    const int64_t chroma_row =
+        (int64_t{config.width} + 1) / 2 * sample_bytes * (interleaved_chroma ? 2 : 1);
+    const int planes = interleaved_chroma ? 2 : 3;
+    for (int i = 0; i < planes; ++i) {
+        const int64_t stride = frame.strides[i];
+        const int64_t reach = sign == StrideSign::any && stride < 0 ? -stride : stride;
+        if (frame.planes[i] == nullptr || reach < (i == 0 ? luma_row : chroma_row)) {
+            throw Error(VTC_ERR_INVALID_ARG, "send_frame: plane " + std::to_string(i) +
+                                                 " is NULL or its stride is shorter than a row");
+        }
+    }
+}
+
 /// Size of the ABI 1.0 part of a struct: everything up to and including @p last.
 #define VTC_SDK_SIZE_UNTIL(type, last) (offsetof(type, last) + sizeof(type::last))
 
@@ -122,7 +384,8 @@ template <class Impl>
 struct Instance {
     // The class gets a reference to the instance's own copy of the config, so
     // it may keep that reference for its whole life.
-    Instance(const vtc_host &host, const vtc_encoder_config &cfg) : config(cfg), impl(host, config) {}
+    Instance(const vtc_host &host, const vtc_encoder_config &cfg)
+        : config(cfg), impl(host, config) {}
 
     vtc_encoder_config config;
     Impl impl;
@@ -208,8 +471,7 @@ struct Adapter {
     }
 
     static vtc_status create(const vtc_host *host, const vtc_encoder_config *config,
-                             vtc_encoder **out, char *error_buf,
-                             uint32_t error_buf_size) noexcept {
+                             vtc_encoder **out, char *error_buf, uint32_t error_buf_size) noexcept {
         if (out != nullptr) {
             *out = nullptr;
         }
@@ -226,18 +488,14 @@ struct Adapter {
                          "create: config codec does not match this encoder");
             return VTC_ERR_INVALID_ARG;
         }
-        if (config->width == 0 || config->height == 0 || config->time_base.num <= 0 ||
-            config->time_base.den <= 0) {
-            copy_message(error_buf, error_buf_size,
-                         "create: width, height and time_base must be positive");
-            return VTC_ERR_INVALID_ARG;
-        }
         try {
             vtc_encoder_config full;
             vtc_encoder_config_defaults(&full);
             std::memcpy(static_cast<void *>(&full), config,
                         std::min<size_t>(config->struct_size, sizeof(full)));
             full.struct_size = sizeof(full);
+            // Before the class exists, so no encoder can forget it.
+            validate_config(full);
             auto *self = new Instance<Impl>(*host, full);
             *out = reinterpret_cast<vtc_encoder *>(self);
             return VTC_OK;
@@ -369,8 +627,8 @@ struct Adapter {
     }
 
     static constexpr vtc_encoder_vtbl vtbl = {
-        sizeof(vtc_encoder_vtbl), 0,     &query_caps,     &create,     &destroy,
-        &get_extradata,           &send_frame, &drain, &receive_packet, &last_error,
+        sizeof(vtc_encoder_vtbl), 0,           &query_caps, &create,         &destroy,
+        &get_extradata,           &send_frame, &drain,      &receive_packet, &last_error,
     };
 };
 
@@ -379,8 +637,8 @@ struct Adapter {
 /// The vtc_encoder_info describing encoder class @p Impl.
 template <class Impl>
 inline constexpr vtc_encoder_info encoder_info = {
-    sizeof(vtc_encoder_info), Impl::codec, Impl::id, Impl::description,
-    &detail::Adapter<Impl>::vtbl, Impl::rank, 0,
+    sizeof(vtc_encoder_info),     Impl::codec, Impl::id, Impl::description,
+    &detail::Adapter<Impl>::vtbl, Impl::rank,  0,
 };
 
 /// The array of encoder descriptions for a plugin's encoder classes.
@@ -395,9 +653,9 @@ struct EncoderList {
 /// Declares a plugin: its descriptor and the exported vtc_plugin_entry().
 /// @p name is a bare identifier that must match the file (vtc-<name>.so); the
 /// trailing arguments are the encoder classes it offers.
-#define VTC_PLUGIN_DEFINE(name, version, license, description, ...)                               \
-    extern "C" VTC_PLUGIN_EXPORT const struct vtc_plugin_descriptor *vtc_plugin_entry(            \
-        uint32_t host_abi_major, uint32_t host_abi_minor) {                                       \
+#define VTC_PLUGIN_DEFINE(name, version, license, description, ...)                                \
+    extern "C" VTC_PLUGIN_EXPORT const struct vtc_plugin_descriptor *vtc_plugin_entry(             \
+        uint32_t host_abi_major, uint32_t host_abi_minor) {                                        \
         (void)host_abi_major;                                                                      \
         (void)host_abi_minor;                                                                      \
         using vtc_sdk_encoders = ::vtc::sdk::EncoderList<__VA_ARGS__>;                             \
