@@ -39,6 +39,10 @@
 
 namespace vtc {
 
+/// The codec's short name: "h264", "hevc", "av1"; "unknown" for any other
+/// `enum vtc_codec` value. Thread-safe.
+VTC_API std::string_view codec_name(int32_t vtc_codec) noexcept;
+
 /// How encoder capabilities are queried during scan().
 enum class ProbeMode {
     /// One `vtc-probe` child process per plugin file: a plugin that crashes or

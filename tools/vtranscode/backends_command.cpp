@@ -124,12 +124,11 @@ void print_table(const EncoderRegistry &registry,
         if (encoder.available) {
             ++usable;
             out << fmt::format("  {:<{}}  {:<4}  {}  usable  {}\n", encoder.id, id_width,
-                               detail::codec_name(encoder.codec), rank,
-                               detail::caps_summary(encoder.caps));
+                               codec_name(encoder.codec), rank, detail::caps_summary(encoder.caps));
         } else {
             out << fmt::format("  {:<{}}  {:<4}  {}  unavailable ({}): {}\n", encoder.id, id_width,
-                               detail::codec_name(encoder.codec), rank,
-                               vtc_status_name(encoder.status), encoder.unavailable_reason);
+                               codec_name(encoder.codec), rank, vtc_status_name(encoder.status),
+                               encoder.unavailable_reason);
         }
     }
     out << fmt::format("\n{} of {} encoder(s) usable.\n", usable, registry.encoders().size());
@@ -165,7 +164,7 @@ void print_json(const EncoderRegistry &registry,
             {"id", encoder.id},
             {"plugin", encoder.plugin},
             {"description", encoder.description},
-            {"codec", detail::codec_name(encoder.codec)},
+            {"codec", codec_name(encoder.codec)},
             {"rank", encoder.rank},
             {"declared_rank", encoder.declared_rank},
             {"available", encoder.available},

@@ -15,19 +15,6 @@ namespace vtc::host {
 
 namespace {
 
-std::string codec_name(int32_t codec) {
-    switch (codec) {
-    case VTC_CODEC_H264:
-        return "h264";
-    case VTC_CODEC_HEVC:
-        return "hevc";
-    case VTC_CODEC_AV1:
-        return "av1";
-    default:
-        return "";
-    }
-}
-
 /// VLog knows two GPU vendors (protocol §5.6); VA-API is Intel's path there.
 std::string vendor_of(const std::string &plugin) {
     if (plugin == "nvenc") {
@@ -52,10 +39,11 @@ public:
         const std::map<std::string, uint32_t> in_use = registry.sessions_in_use();
         for (const EncoderInfo &e : registry.encoders()) {
             EncoderStatus s;
-            s.codec = codec_name(e.codec);
-            if (s.codec.empty()) {
+            if (e.codec != VTC_CODEC_H264 && e.codec != VTC_CODEC_HEVC &&
+                e.codec != VTC_CODEC_AV1) {
                 continue;
             }
+            s.codec = std::string(vtc::codec_name(e.codec));
             s.backend = e.id;
             s.hardware = e.is_hardware();
             s.vendor = s.hardware ? vendor_of(e.plugin) : "";

@@ -71,19 +71,6 @@ CodecDefaults codec_defaults(VideoCodec codec) {
     return {VTC_CODEC_UNSET, AV_CODEC_ID_NONE, "", 0};
 }
 
-std::string codec_label(int32_t vtc_codec) {
-    switch (vtc_codec) {
-    case VTC_CODEC_H264:
-        return "h264";
-    case VTC_CODEC_HEVC:
-        return "hevc";
-    case VTC_CODEC_AV1:
-        return "av1";
-    default:
-        return "unknown";
-    }
-}
-
 // One decoded, upright source picture shared (read-only) by every rendition.
 struct SourceFrame {
     FramePtr frame;
@@ -463,7 +450,7 @@ Result<void> Pipeline::open_renditions() {
                 }
             }
             return fail(Errc::unsupported, "encode", rung.name,
-                        "no usable " + codec_label(codec_.vtc_codec) + " encoder" +
+                        "no usable " + std::string(codec_name(codec_.vtc_codec)) + " encoder" +
                             (reasons.empty() ? " (no encoder plugin for it was found)"
                                              : " (" + reasons + ")"));
         }
@@ -859,8 +846,7 @@ void Pipeline::rendition_main(RenditionRun &run) {
                 auto fresh = run.session->extradata();
                 if (fresh && !fresh->empty() && *fresh != run.extradata) {
                     run.extradata = std::move(*fresh);
-                    if (auto updated = run.packager->set_video_extradata(run.extradata);
-                        !updated) {
+                    if (auto updated = run.packager->set_video_extradata(run.extradata); !updated) {
                         fail_with(updated.error());
                         return std::nullopt;
                     }

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "plugin/caps.hpp"
 
+#include <vtranscode/encoder_registry.hpp>
+
 #include "plugin/validate.hpp"
 
 #include <fmt/format.h>
@@ -79,19 +81,6 @@ CapsOutcome query_encoder_caps(const vtc_encoder_info &info, const vtc_host *hos
     outcome.status = VTC_OK;
     outcome.caps = caps;
     return outcome;
-}
-
-std::string_view codec_name(int32_t codec) noexcept {
-    switch (codec) {
-    case VTC_CODEC_H264:
-        return "h264";
-    case VTC_CODEC_HEVC:
-        return "hevc";
-    case VTC_CODEC_AV1:
-        return "av1";
-    default:
-        return "unknown";
-    }
 }
 
 std::vector<std::string> profile_names(uint32_t profiles) {
@@ -173,3 +162,20 @@ std::string caps_summary(const vtc_encoder_caps &caps) {
 }
 
 } // namespace vtc::detail
+
+namespace vtc {
+
+std::string_view codec_name(int32_t vtc_codec) noexcept {
+    switch (vtc_codec) {
+    case VTC_CODEC_H264:
+        return "h264";
+    case VTC_CODEC_HEVC:
+        return "hevc";
+    case VTC_CODEC_AV1:
+        return "av1";
+    default:
+        return "unknown";
+    }
+}
+
+} // namespace vtc

@@ -29,8 +29,6 @@ struct CapsOutcome {
 /// VTC_ERR_INTERNAL with a reason.
 CapsOutcome query_encoder_caps(const vtc_encoder_info &info, const vtc_host *host);
 
-/// "h264", "hevc", "av1"; "unknown" otherwise.
-std::string_view codec_name(int32_t codec) noexcept;
 /// Names of the bits set in each caps member, in bit order ("i420", "nv12").
 std::vector<std::string> profile_names(uint32_t profiles);
 std::vector<std::string> bit_depth_names(uint32_t bit_depths);

@@ -4,6 +4,8 @@
 
 #include "plugin/caps.hpp"
 
+#include <vtranscode/encoder_registry.hpp>
+
 #include <fmt/format.h>
 
 #include <limits>

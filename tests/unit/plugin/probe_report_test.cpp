@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "plugin/caps.hpp"
 #include "plugin/probe_report.hpp"
+#include <vtranscode/encoder_registry.hpp>
 
 #include <doctest/doctest.h>
 
@@ -122,6 +123,6 @@ TEST_CASE("caps are summarised for people, unknown bits included") {
     const ProbeReport report = sample();
     CHECK(vtc::detail::caps_summary(report.encoders[0].caps) ==
           "8/10-bit i420,bit40 system 64x64..16384x8704 crf forced-keyframe,bit63");
-    CHECK(vtc::detail::codec_name(VTC_CODEC_HEVC) == "hevc");
-    CHECK(vtc::detail::codec_name(7) == "unknown");
+    CHECK(vtc::codec_name(VTC_CODEC_HEVC) == "hevc");
+    CHECK(vtc::codec_name(7) == "unknown");
 }
