@@ -127,12 +127,20 @@ struct TranscodeJob {
     bool include_original = true; ///< also stream-copy the source as "original"
     bool write_dash = true;       ///< manifest.mpd (CMAF only)
     bool write_thumbnail = true;  ///< thumbnail.jpg, 640 px wide
-    /// Encoder preset; empty = the codec's default ("medium" for x264/x265, "8" for SVT-AV1).
+    /// Encoder preset; empty = the codec's default ("medium" for x264/x265, "6" for SVT-AV1).
     std::string preset;
     /// CRF; -1 = the codec's default (23 H.264, 28 HEVC, 30 AV1, as VLog uses).
     int quality = -1;
     /// 8 or 10 bits per sample in the output (10 needs an encoder that supports it).
     int output_bit_depth = 8;
+    /// Encoder-specific "key=value" settings, handed unchanged to every
+    /// rendition's encoder (vtc_encoder_config.options), under the backend's
+    /// own names: x264 and x265 take their --params names ("ref=1"),
+    /// SVT-AV1 its own ("hierarchical-levels=4"). The keys an encoder knows
+    /// differ between backends, so pin one with backend_preference; an encoder
+    /// that does not know a key refuses to open, naming it, and the job fails
+    /// rather than silently ignoring the setting.
+    std::vector<std::string> encoder_options;
 };
 
 /// Progress of one rendition.

@@ -373,6 +373,40 @@ class LadderTests(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(ladder.dir, "240p.m3u8")))  # ... not made
         self.assertEqual(ladder.result["skipped"], ["240p"])
 
+    def test_encoder_options_reach_the_encoder_and_unknown_keys_fail(self):
+        def x264_settings(out):
+            # x264 writes the settings it encoded with into an SEI of the first
+            # frame; TS packet headers would cut it, so read the raw stream.
+            raw = os.path.join(out, "240p.h264")
+            ffmpeg("-i", os.path.join(out, "240p_0000.ts"), "-map", "0:v", "-c", "copy",
+                   "-f", "h264", raw)
+            with open(raw, "rb") as f:
+                data = f.read()
+            start = data.find(b"x264 - core")
+            self.assertGreaterEqual(start, 0, "no x264 settings SEI in the first segment")
+            return data[start:data.find(b"\0", start)].decode("ascii", "replace")
+
+        ladder = self.transcode(clip("basic.mp4"), "--format", "hls_ts", "--codec", "h264",
+                                "--ladder", "240p:240:400:64", "--backend", "x264",
+                                "--encoder-option", "ref=1", "--encoder-option", "subme=2")
+        settings = x264_settings(ladder.dir)
+        self.assertIn(" ref=1 ", settings)
+        self.assertIn(" subme=2 ", settings)
+        plain = self.transcode(clip("basic.mp4"), "--format", "hls_ts", "--codec", "h264",
+                               "--ladder", "240p:240:400:64", "--backend", "x264")
+        self.assertNotIn(" subme=2 ", x264_settings(plain.dir))  # the test can tell the difference
+
+        out = tempfile.mkdtemp(dir=WORK)
+        result = run([VTRANSCODE, "transcode", clip("basic.mp4"), out, "--ladder",
+                      "240p:240:400:64", "--encoder-option", "no-such-knob=1"])
+        self.assertEqual(result.returncode, 1, result.stderr)
+        lines = [l for l in result.stderr.splitlines() if l.startswith("vtranscode:")]
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertIn("no-such-knob", lines[0])
+        self.assertEqual(os.listdir(out), [], "a failed job left files behind")
+        usage = run([VTRANSCODE, "transcode", clip("basic.mp4"), out, "--encoder-option", "=1"])
+        self.assertEqual(usage.returncode, 2)
+
     def test_cancel_stops_within_a_second_and_leaves_nothing_complete(self):
         source = clip("long.mp4")
         out = tempfile.mkdtemp(dir=WORK)

@@ -36,6 +36,9 @@ options:
                             ids, "hardware" or "software" (default: by rank)
   --preset NAME             encoder preset (default medium for x264/x265, 6 for SVT-AV1)
   --crf N                   constant-rate factor (default 23 / 28 / 30)
+  --encoder-option K=V      an encoder-specific setting under the backend's own name
+                            ("ref=1" for x264/x265, "hierarchical-levels=4" for
+                            SVT-AV1); repeatable; an unknown key fails the job
   --bit-depth 8|10          output bit depth (default 8)
   --threads N               encoder threads in total (default: every core)
   --skip LIST               qualities that already exist: listed, not encoded
@@ -294,6 +297,11 @@ int run_transcode(std::span<const std::string_view> args, std::ostream &out, std
                 return usage_error(err, "--preset needs a name", kTranscodeUsage);
             }
             job.preset = std::string(v);
+        } else if (arg == "--encoder-option") {
+            if (!value(v) || v.find('=') == std::string_view::npos || v.front() == '=') {
+                return usage_error(err, "--encoder-option needs KEY=VALUE", kTranscodeUsage);
+            }
+            job.encoder_options.emplace_back(v);
         } else if (arg == "--crf") {
             if (!value(v) || !parse_number(v, job.quality) || job.quality < 0) {
                 return usage_error(err, "--crf needs a non-negative number", kTranscodeUsage);

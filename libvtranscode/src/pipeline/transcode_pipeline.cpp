@@ -292,7 +292,14 @@ using ParamsPtr = std::unique_ptr<AVCodecParameters, ParamsDeleter>;
 class Pipeline {
 public:
     Pipeline(const EncoderRegistry &registry, const Logger &logger, const TranscodeJob &job)
-        : registry_(registry), logger_(logger), job_(job), codec_(codec_defaults(job.codec)) {}
+        : registry_(registry), logger_(logger), job_(job), codec_(codec_defaults(job.codec)) {
+        // The C ABI takes a NULL-terminated array; the strings stay owned by
+        // the job, which outlives the pipeline.
+        for (const std::string &option : job_.encoder_options) {
+            encoder_option_pointers_.push_back(option.c_str());
+        }
+        encoder_option_pointers_.push_back(nullptr);
+    }
 
     Result<TranscodeResult> run(const ProgressCallback &progress, const CancellationToken *cancel);
 
@@ -320,6 +327,7 @@ private:
     const Logger &logger_;
     const TranscodeJob &job_;
     CodecDefaults codec_;
+    std::vector<const char *> encoder_option_pointers_;
     OutputPlan plan_;
     JobControl control_;
     OpenedSource source_;
@@ -409,6 +417,7 @@ Result<void> Pipeline::open_renditions() {
         config.color_range = 1; // the scaler always produces limited range
         const std::string preset = job_.preset.empty() ? codec_.preset : job_.preset;
         config.preset = preset.c_str();
+        config.options = encoder_option_pointers_.data();
 
         EncoderRequirements requirements;
         requirements.codec = codec_.vtc_codec;
