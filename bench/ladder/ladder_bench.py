@@ -175,15 +175,17 @@ def rendition_facts(out):
     return facts
 
 
-def run_variants(variants, runs, workdir):
-    """variants: name -> function(out_dir) -> command. Alternates the order."""
+def run_variants(label, variants, runs, workdir):
+    """variants: name -> function(out_dir) -> command. Alternates the order. Output
+    directories carry the label, so the h264 row's last outputs (kept for PSNR) are not
+    overwritten by the av1 row's."""
     names = list(variants)
     samples = {n: [] for n in names}
     last_out = {}
     for r in range(runs):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
-            out = os.path.join(workdir, "%s-run%d" % (name, r))
+            out = os.path.join(workdir, "%s-%s-run%d" % (label, name, r))
             shutil.rmtree(out, ignore_errors=True)
             os.makedirs(out)
             cmd = variants[name](out)
@@ -223,7 +225,7 @@ def main():
               "seconds": args.seconds, "runs": args.runs}
 
     print("h264 ladder, %d runs each" % args.runs, file=sys.stderr)
-    h264 = run_variants({
+    h264 = run_variants("h264", {
         "vlog": lambda out: vlog_command(src, out),
         "single": lambda out: single_command(src, out, "h264"),
         "vtc": lambda out: vtc_command(vt, src, out, "h264"),
@@ -232,7 +234,7 @@ def main():
 
     if not args.skip_av1:
         print("av1 ladder (SVT-AV1 preset 8), %d runs each" % args.runs, file=sys.stderr)
-        report["av1"] = run_variants({
+        report["av1"] = run_variants("av1", {
             "single": lambda out: single_command(src, out, "av1"),
             "vtc": lambda out: vtc_command(vt, src, out, "av1"),
         }, args.runs, args.out)

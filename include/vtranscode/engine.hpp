@@ -100,6 +100,15 @@ struct SourceInfo {
 /// no duration), unsupported (no decoder, longer than 7 days).
 VTC_API Result<SourceInfo> probe_source(const std::filesystem::path &source);
 
+/// A media file the engine has finished writing (see TranscodeJob::on_file_ready).
+struct FileReady {
+    std::string rendition;      ///< "1080p", …, or "original"
+    std::filesystem::path file; ///< relative to output_dir: "1080p/seg_0003.m4s", "720p_0000.ts"
+};
+
+/// Told about each finished init or media segment while the job still runs.
+using FileReadyCallback = std::function<void(const FileReady &)>;
+
 /// One transcoding job.
 struct TranscodeJob {
     std::filesystem::path source;
@@ -141,6 +150,17 @@ struct TranscodeJob {
     /// that does not know a key refuses to open, naming it, and the job fails
     /// rather than silently ignoring the setting.
     std::vector<std::string> encoder_options;
+    /// Optional: called once for every init segment (init.mp4) and media segment
+    /// as soon as it is complete on disk, so a caller can upload it while the
+    /// encoders go on. Within a rendition the calls come in file order, init.mp4
+    /// first; renditions interleave. Called on the engine's worker threads,
+    /// possibly several at once: it must return quickly, must not throw, and must
+    /// neither change nor remove the file. The file keeps its content until
+    /// transcode() returns; if the job then fails or is cancelled it is removed
+    /// with everything else; so are the files of an "original" copy the engine
+    /// gives up on (the job goes on without that rung). Playlists, the DASH
+    /// manifest and the thumbnail are written at the end and not reported here.
+    FileReadyCallback on_file_ready;
 };
 
 /// Progress of one rendition.

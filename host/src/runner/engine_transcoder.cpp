@@ -107,6 +107,11 @@ public:
         job.include_original = request.include_original;
         job.write_dash = request.write_dash;
         job.write_thumbnail = true;
+        if (request.on_file_ready) {
+            job.on_file_ready = [&request](const FileReady &ready) {
+                request.on_file_ready(ready.rendition, ready.file);
+            };
+        }
 
         CancellationToken token;
         std::stop_callback bridge(cancel, [&token] { token.cancel(); });

@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // One job, in order: progress "download" (proves we own it), download with Range resume,
-// transcode, upload each rendition, finalize, complete, verify. A ProgressReporter renews
+// transcode, upload each rendition, finalize, complete, verify. In streaming mode the CMAF
+// segments already go up during the transcode (LiveSegmentUploader); the upload step then
+// sends what is left, the playlists, and finalizes. A ProgressReporter renews
 // the lease throughout. Three things can stop a job early, each through one JobStop token
 // that the download, the engine and the uploads all watch:
 //   * the server took the job back (409, 403/404 on a job call): clean up, no fail call;
@@ -15,6 +17,7 @@
 
 #include "runner/progress_reporter.hpp"
 #include "runner/workdir.hpp"
+#include "upload/live_uploader.hpp"
 #include "upload/uploader.hpp"
 #include "util/cancellation.hpp"
 #include "util/ids.hpp"
@@ -24,6 +27,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -313,12 +317,32 @@ JobOutcome JobRunner::run(const ClaimedJob &job, const ShutdownSignals &signals)
             last_progress_ms = steady_ms();
         }
     };
-    Result<TranscodeOutcome> transcoded = transcoder_.transcode(request, on_progress, stop.token());
-    if (!transcoded) {
-        return conclude(transcoded.error());
+    // Streaming mode: each CMAF file goes up as soon as the engine has closed it, so the
+    // upload overlaps the encode instead of following it (and renews the lease as it goes).
+    Uploader uploader(api_, job.video_id, output, dir / "upload", log);
+    std::optional<LiveSegmentUploader> live;
+    if (config_.streaming_upload && config_.format == StreamingFormat::cmaf) {
+        live.emplace(uploader, log, [&stop, &log] {
+            if (stop.request(StopReason::lost)) {
+                log.log(LogLevel::warning, "runner", "the server took the job back");
+            }
+        });
+        request.on_file_ready = [&live, &existing](const std::string &rendition,
+                                                   const fs::path &file) {
+            // Only ladder renditions in the CMAF layout; "original" always goes as a tar.
+            if (rendition != "original" && is_vlog_quality(rendition) &&
+                existing.count(rendition) == 0 && file.has_parent_path()) {
+                live->offer(rendition, file);
+            }
+        };
     }
-    if (stop.stop_requested()) {
-        return conclude(make_error(Errc::cancelled, "transcode", "", "stopped"));
+    Result<TranscodeOutcome> transcoded = transcoder_.transcode(request, on_progress, stop.token());
+    if (!transcoded || stop.stop_requested()) {
+        if (live) {
+            live->abort();
+        }
+        return conclude(transcoded ? make_error(Errc::cancelled, "transcode", "", "stopped")
+                                   : transcoded.error());
     }
     TranscodeOutcome &outcome = *transcoded;
     std::vector<ProducedRendition> renditions;
@@ -348,7 +372,17 @@ JobOutcome JobRunner::run(const ClaimedJob &job, const ShutdownSignals &signals)
 
     // 4. Upload, rendition by rendition, then finalize.
     phase = static_cast<int>(Phase::upload);
-    Uploader uploader(api_, job.video_id, output, dir / "upload", log);
+    if (live) {
+        live->finish(stop.token());
+        if (stop.stop_requested()) {
+            return conclude(make_error(Errc::cancelled, "upload", "", "stopped"));
+        }
+        log.log(LogLevel::info, "runner",
+                fmt::format("{} segment file(s) sent during the encode{}", live->files_sent(),
+                            live->files_deferred() > 0 ? fmt::format(", {} left to the upload step",
+                                                                     live->files_deferred())
+                                                       : std::string()));
+    }
     std::vector<QualityProgress> statuses;
     for (const std::string &q : existing) {
         statuses.push_back({q, "skipped", 100});

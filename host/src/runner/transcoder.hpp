@@ -33,6 +33,11 @@ struct TranscodeRequest {
     std::set<std::string> skip_qualities;        ///< existing_qualities: not encoded again
     std::vector<std::string> backend_preference; ///< empty: the engine's rank order
     Logger logger;                               ///< stamps lines with the job id
+    /// Optional: told about every init and media segment as soon as it is final on disk
+    /// (rendition name, path relative to output_dir), in file order per rendition, while
+    /// the transcode still runs. Called from transcoder threads; must return quickly.
+    std::function<void(const std::string &rendition, const std::filesystem::path &file)>
+        on_file_ready;
 };
 
 struct RenditionProgress {

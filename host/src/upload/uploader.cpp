@@ -68,7 +68,10 @@ std::string basename_of(const std::string &name) {
     return slash == std::string::npos ? name : name.substr(slash + 1);
 }
 
+} // namespace
+
 /// Per-rendition record of what this output already sent: file name -> SHA-256.
+/// Thread-safe: the early uploader and the final pass share it.
 class UploadState {
 public:
     explicit UploadState(fs::path path) : path_(std::move(path)) {
@@ -84,6 +87,7 @@ public:
         }
     }
     bool has(const std::string &quality, const std::string &file, const std::string &sha) const {
+        std::lock_guard lock(mutex_);
         auto q = state_.find(quality);
         if (q == state_.end() || !q->is_object()) {
             return false;
@@ -92,6 +96,7 @@ public:
         return f != q->end() && f->is_string() && f->get<std::string>() == sha;
     }
     void record(const std::string &quality, const std::string &file, const std::string &sha) {
+        std::lock_guard lock(mutex_);
         state_[quality][file] = sha;
         // Written after every file (temp + rename), so a crash loses at most one entry.
         const fs::path tmp = path_.string() + ".tmp";
@@ -104,11 +109,10 @@ public:
     }
 
 private:
+    mutable std::mutex mutex_;
     fs::path path_;
     Json state_ = Json::object();
 };
-
-} // namespace
 
 Result<std::vector<TarMember>> rendition_members(const fs::path &output_dir,
                                                  const ProducedRendition &rendition) {
@@ -159,7 +163,10 @@ Result<std::vector<TarMember>> rendition_members(const fs::path &output_dir,
 Uploader::Uploader(ApiClient &api, std::int64_t video_id, fs::path output_dir, fs::path scratch_dir,
                    Logger logger)
     : api_(api), video_id_(video_id), output_dir_(std::move(output_dir)),
-      scratch_dir_(std::move(scratch_dir)), logger_(std::move(logger)) {}
+      scratch_dir_(std::move(scratch_dir)), logger_(std::move(logger)),
+      state_(std::make_unique<UploadState>(output_dir_ / ".upload_state.json")) {}
+
+Uploader::~Uploader() = default;
 
 Result<void> Uploader::upload_tar(const std::string &quality, const std::vector<TarMember> &members,
                                   std::stop_token cancel) {
@@ -180,7 +187,7 @@ Result<void> Uploader::upload_tar(const std::string &quality, const std::vector<
 Result<void> Uploader::upload_streaming(const std::string &quality,
                                         const std::vector<TarMember> &members,
                                         const UploadProgressFn &progress, std::stop_token cancel) {
-    UploadState state(output_dir_ / ".upload_state.json");
+    UploadState &state = *state_;
     Result<SegmentStatus> status = api_.segments_status(video_id_, quality, cancel);
     if (!status) {
         return Unexpected(std::move(status).error());
@@ -246,6 +253,50 @@ Result<void> Uploader::upload_streaming(const std::string &quality,
         return fail(Errc::protocol, "upload", quality,
                     "server reports the rendition incomplete: " + missing);
     }
+    return ok();
+}
+
+Result<void> Uploader::upload_segment_early(const std::string &quality, const std::string &name,
+                                            std::stop_token cancel) {
+    const std::string file = basename_of(name);
+    if (name != quality + "/" + file || rank(name) == 2 ||
+        !check_member_name(name, quality_tar_rules())) {
+        return fail(Errc::invalid_argument, "upload", name,
+                    "not a CMAF media file of rendition " + quality);
+    }
+    std::set<std::string> received;
+    {
+        std::lock_guard lock(early_mutex_);
+        auto known = early_received_.find(quality);
+        if (known == early_received_.end()) {
+            Result<SegmentStatus> status = api_.segments_status(video_id_, quality, cancel);
+            if (!status) {
+                return Unexpected(std::move(status).error());
+            }
+            known = early_received_
+                        .emplace(quality, std::set<std::string>(status->received_segments.begin(),
+                                                                status->received_segments.end()))
+                        .first;
+        }
+        received = known->second;
+    }
+    const fs::path path = output_dir_ / name;
+    Result<std::string> sha = sha256_file(path);
+    if (!sha) {
+        return Unexpected(std::move(sha).error());
+    }
+    if (received.count(file) && state_->has(quality, file, *sha)) {
+        return ok(); // this very file went up before a restart
+    }
+    Result<SegmentUploadReply> reply =
+        api_.upload_segment(video_id_, quality, file, path, *sha, cancel);
+    if (!reply) {
+        return Unexpected(std::move(reply).error());
+    }
+    if (!reply->checksum_verified) {
+        return fail(Errc::protocol, "upload", name, "server did not verify the segment checksum");
+    }
+    state_->record(quality, file, *sha);
     return ok();
 }
 

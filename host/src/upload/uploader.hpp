@@ -16,6 +16,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -34,12 +38,17 @@ Result<std::vector<TarMember>> rendition_members(const std::filesystem::path &ou
 /// Progress of one rendition's upload: files (or bytes) done out of total.
 using UploadProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
+class UploadState;
+
 class Uploader {
 public:
     /// `scratch_dir` holds the archives while they upload (inside the job's work directory,
     /// never the system temp directory).
     Uploader(ApiClient &api, std::int64_t video_id, std::filesystem::path output_dir,
              std::filesystem::path scratch_dir, Logger logger);
+    ~Uploader();
+    Uploader(const Uploader &) = delete;
+    Uploader &operator=(const Uploader &) = delete;
 
     /// Tars the members and uploads them; a failed transfer is retried by the API client
     /// with the same archive (this rendition only). The archive is deleted afterwards.
@@ -54,6 +63,18 @@ public:
     Result<void> upload_streaming(const std::string &quality, const std::vector<TarMember> &members,
                                   const UploadProgressFn &progress, std::stop_token cancel);
 
+    /// Sends one finished CMAF file while the transcode still runs: `name` is
+    /// "{quality}/init.mp4" or "{quality}/seg_NNNN.m4s", relative to the output directory.
+    /// It goes through the same segment endpoint and resume state as upload_streaming(),
+    /// which then skips it. The first call for a quality asks segments/status, so a file
+    /// this output already sent (before a restart) is not sent again. Thread-safe; must
+    /// not overlap upload_streaming() for the same quality.
+    /// @return Errc::invalid_argument for a name outside that layout; API errors as the
+    ///         client reports them (is_job_lost() for 409/403/404); Errc::protocol when the
+    ///         server does not confirm the checksum.
+    Result<void> upload_segment_early(const std::string &quality, const std::string &name,
+                                      std::stop_token cancel);
+
     /// Uploads the finalize archive with whichever of master.m3u8, manifest.mpd and
     /// thumbnail.jpg exist. Does nothing when none exists.
     Result<void> upload_finalize(const TranscodeOutcome &outcome, std::stop_token cancel);
@@ -64,6 +85,11 @@ private:
     std::filesystem::path output_dir_;
     std::filesystem::path scratch_dir_;
     Logger logger_;
+    /// What this output already sent, shared by early and final uploads (and persisted).
+    std::unique_ptr<UploadState> state_;
+    std::mutex early_mutex_;
+    /// segments/status answers fetched by upload_segment_early(), per quality.
+    std::map<std::string, std::set<std::string>> early_received_;
 };
 
 } // namespace vtc::host

@@ -34,6 +34,10 @@ public:
 
     bool has_audio() const noexcept { return audio_index_ >= 0; }
     const SegmentedMuxer &muxer() const { return *muxer_; }
+    /// See SegmentedMuxer::on_file_closed; set it before the first push().
+    void on_file_closed(SegmentedMuxer::FileClosedFn callback) {
+        muxer_->on_file_closed(std::move(callback));
+    }
     /// Segment timings on the engine timeline, in the video time base.
     std::vector<SegmentTiming> timings() const;
     AVRational video_time_base() const noexcept { return video_time_base_; }

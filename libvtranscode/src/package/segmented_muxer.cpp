@@ -144,7 +144,8 @@ Result<void> SegmentedMuxer::set_extradata(int stream_index, std::span<const uin
         return error("stream headers changed after the header was written");
     }
     AVCodecParameters *par = format_->streams[stream_index]->codecpar;
-    auto *copy = static_cast<uint8_t *>(av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    auto *copy =
+        static_cast<uint8_t *>(av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
     if (copy == nullptr) {
         return error("out of memory");
     }
@@ -192,6 +193,9 @@ Result<void> SegmentedMuxer::close_file(bool is_segment) {
     }
     if (is_segment) {
         segments_.push_back({file_relative_path_, file_bytes_});
+    }
+    if (on_file_closed_) {
+        on_file_closed_(file_relative_path_);
     }
     return ok();
 }

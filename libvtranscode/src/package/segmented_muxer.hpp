@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -71,6 +72,12 @@ public:
     /// Ends the last segment and the muxer.
     Result<void> finish();
 
+    /// Called with a file's path (relative to the output directory) as soon as
+    /// it is closed for good: init.mp4 and then every media segment, in order,
+    /// on the thread that closed it. Not called for a file whose write failed.
+    using FileClosedFn = std::function<void(const std::filesystem::path &relative_path)>;
+    void on_file_closed(FileClosedFn callback) { on_file_closed_ = std::move(callback); }
+
     const std::vector<SegmentFile> &segments() const noexcept { return segments_; }
     /// init.mp4 relative to the output directory; empty for MPEG-TS.
     const std::filesystem::path &init_segment() const noexcept { return init_segment_; }
@@ -106,6 +113,7 @@ private:
     bool finished_ = false;
     std::vector<SegmentFile> segments_;
     std::filesystem::path init_segment_;
+    FileClosedFn on_file_closed_;
 };
 
 } // namespace vtc::detail

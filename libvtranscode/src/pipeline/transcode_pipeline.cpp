@@ -307,6 +307,16 @@ private:
     void log(LogLevel level, const std::string &message) const {
         logger_.log(level, "engine", message);
     }
+    void notify_file_ready(const std::string &rendition, const std::filesystem::path &file) const {
+        // A throwing callback breaks its contract; it must not break the encode.
+        try {
+            job_.on_file_ready(FileReady{rendition, file});
+        } catch (const std::exception &e) {
+            log(LogLevel::warning, "on_file_ready threw for " + file.string() + ": " + e.what());
+        } catch (...) {
+            log(LogLevel::warning, "on_file_ready threw for " + file.string());
+        }
+    }
     Result<void> open_renditions();
     Result<void> open_audio();
     Result<void> open_packagers();
@@ -533,6 +543,12 @@ Result<void> Pipeline::open_packagers() {
         if (!muxer) {
             return Unexpected(std::move(muxer).error());
         }
+        if (job_.on_file_ready) {
+            (*muxer)->on_file_closed(
+                [this, name = run->rung.name](const std::filesystem::path &file) {
+                    notify_file_ready(name, file);
+                });
+        }
         run->packager = std::make_unique<RenditionPackager>(
             std::move(*muxer), has_audio, video_time_base_, AVRational{1, kAudioSampleRateHz},
             video_offset_,
@@ -564,6 +580,14 @@ void Pipeline::open_original() {
         log(LogLevel::warning, std::string("original: the container cannot carry ") +
                                    avcodec_get_name(audio->codecpar->codec_id) +
                                    " audio; the copy has no sound");
+    }
+    if (job_.on_file_ready) {
+        (*original)->on_file_closed([this](const std::filesystem::path &file) {
+            // Once the copy has failed it is dropped; its later files are not offered.
+            if (!original_failed_) {
+                notify_file_ready("original", file);
+            }
+        });
     }
     original_ = std::move(*original);
 }

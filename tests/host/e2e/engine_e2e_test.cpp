@@ -177,6 +177,15 @@ TEST_CASE("engine e2e: CMAF with streaming segment upload and DASH") {
     CHECK(f.api->count("segment_finalize", 200) == 1);
     CHECK(f.api->count("upload_segment", 200) >= 3); // init, segments, playlist
     const fs::path dir = f.api->video_dir("clip-cmaf");
+    // The engine offered init and media segments while it ran; each went up exactly once
+    // (the upload step skipped them), and only the playlist was left for it.
+    std::size_t media_files = 0;
+    for (const auto &entry : fs::directory_iterator(dir / "360p")) {
+        media_files += entry.path().extension() != ".m3u8";
+    }
+    CHECK(f.api->count("upload_segment", 200) == static_cast<int>(media_files) + 1);
+    CHECK(f.worker->output().find(std::to_string(media_files) +
+                                  " segment file(s) sent during the encode") != std::string::npos);
     for (const char *file : {"master.m3u8", "manifest.mpd", "thumbnail.jpg", "360p/init.mp4",
                              "360p/seg_0000.m4s", "360p/stream.m3u8"}) {
         CAPTURE(file);

@@ -103,6 +103,30 @@ Result<TranscodeOutcome> TestTranscoder::transcode(const TranscodeRequest &reque
             ladder.push_back(p);
         }
     }
+    const fs::path &dir = request.output_dir;
+    // CMAF ladder files appear during the "encode", init first, as the engine writes them,
+    // and are offered to request.on_file_ready; everything else is written at the end.
+    const bool cmaf = request.format == StreamingFormat::cmaf;
+    int segments_written = -1; // -1: not even init.mp4
+    auto write_cmaf_files_up_to = [&](int count) {
+        for (; segments_written < count; ++segments_written) {
+            for (const Preset &q : ladder) {
+                std::string file = "init.mp4";
+                std::string data = box("ftyp", 16) + box("moov", 64);
+                if (segments_written >= 0) {
+                    char name[64];
+                    std::snprintf(name, sizeof name, "seg_%04d.m4s", segments_written);
+                    file = name;
+                    data = box("moof", 32 + static_cast<std::size_t>(segments_written)) +
+                           box("mdat", 256);
+                }
+                write(dir / q.name / file, data);
+                if (request.on_file_ready) {
+                    request.on_file_ready(q.name, fs::path(q.name) / file);
+                }
+            }
+        }
+    };
     const double total_ms = static_cast<double>(options_.duration.count());
     const auto start = std::chrono::steady_clock::now();
     for (int step = 0;; ++step) {
@@ -121,6 +145,10 @@ Result<TranscodeOutcome> TestTranscoder::transcode(const TranscodeRequest &reque
             p.renditions.push_back({q.name, pct, 120.0});
         }
         progress(p);
+        if (cmaf) {
+            write_cmaf_files_up_to(
+                std::min(options_.segments, static_cast<int>(pct * (options_.segments + 1) / 100)));
+        }
         if (pct >= 100.0) {
             break;
         }
@@ -134,7 +162,6 @@ Result<TranscodeOutcome> TestTranscoder::transcode(const TranscodeRequest &reque
     out.duration_seconds = 4.0;
     out.source_width = source_width;
     out.source_height = options_.source_height;
-    const fs::path &dir = request.output_dir;
     const int seg = request.segment_seconds;
     auto playlist = [&](int version, const std::string &map, const std::string &prefix,
                         const std::string &ext) {
@@ -175,13 +202,10 @@ Result<TranscodeOutcome> TestTranscoder::transcode(const TranscodeRequest &reque
                 r.files.push_back(file);
             }
         } else {
-            write(dir / name / "init.mp4", box("ftyp", 16) + box("moov", 64));
-            r.files.push_back(name + "/init.mp4");
+            r.files.push_back(name + "/init.mp4"); // written during the encode
             for (int i = 0; i < options_.segments; ++i) {
                 char file[64];
                 std::snprintf(file, sizeof file, "seg_%04d.m4s", i);
-                write(dir / name / file,
-                      box("moof", 32 + static_cast<std::size_t>(i)) + box("mdat", 256));
                 r.files.push_back(name + "/" + file);
             }
             write(dir / name / "stream.m3u8",
@@ -194,11 +218,11 @@ Result<TranscodeOutcome> TestTranscoder::transcode(const TranscodeRequest &reque
                              ? "#EXTM3U\n#EXT-X-VERSION:3\n\n"
                              : "#EXTM3U\n#EXT-X-VERSION:7\n\n";
     for (const ProducedRendition &r : out.renditions) {
-        const bool cmaf = request.format == StreamingFormat::cmaf && r.name != "original";
+        const bool cmaf_layout = request.format == StreamingFormat::cmaf && r.name != "original";
         master += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(r.bitrate_kbps * 1000) +
                   ",RESOLUTION=" + std::to_string(r.width) + "x" + std::to_string(r.height) +
                   ",CODECS=\"" + r.codecs + "\"\n" +
-                  (cmaf ? r.name + "/stream.m3u8" : r.name + ".m3u8") + "\n";
+                  (cmaf_layout ? r.name + "/stream.m3u8" : r.name + ".m3u8") + "\n";
     }
     write(dir / "master.m3u8", master);
     out.master = dir / "master.m3u8";
@@ -210,6 +234,9 @@ Result<TranscodeOutcome> TestTranscoder::transcode(const TranscodeRequest &reque
     write(dir / "thumbnail.jpg",
           std::string("\xff\xd8\xff\xe0\x00\x10JFIF\x00", 11) + std::string(100, '\x20'));
     out.thumbnail = dir / "thumbnail.jpg";
+    if (options_.before_return) {
+        options_.before_return();
+    }
     return out;
 }
 

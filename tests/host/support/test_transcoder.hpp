@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 
 namespace vtc::host::test {
 
@@ -21,6 +22,9 @@ struct TestTranscoderOptions {
     int source_height = 480;                 ///< decides the ladder (VLog presets ≤ height)
     int segments = 2;                        ///< segments per rendition
     bool ignore_cancel = false;              ///< for tests of a stuck engine
+    /// Runs after every file is written, before a successful transcode returns: lets a
+    /// test look at what happened while the "encode" was still running.
+    std::function<void()> before_return;
     /// Reads VTC_TEST_TRANSCODER_MS / _HEIGHT / _SEGMENTS from the environment.
     static TestTranscoderOptions from_env();
 };

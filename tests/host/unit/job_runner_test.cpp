@@ -11,8 +11,10 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
+#include <thread>
 #include <unistd.h>
 
 using namespace vtc;
@@ -209,6 +211,60 @@ TEST_CASE("runner: CMAF with streaming upload, resumable state, DASH manifest") 
         CHECK(sum.find_first_not_of("0123456789abcdef") == std::string::npos);
     }
     CHECK(h.api->job(id).video_status == "ready");
+}
+
+TEST_CASE("runner: streaming mode sends segments while the encode still runs") {
+    FakeVlogApi *api = nullptr;
+    int sent_before_encode_ended = -1;
+    TestTranscoderOptions tx;
+    tx.duration = std::chrono::milliseconds(1500);
+    tx.segments = 3;
+    // 480p source: 480p and 360p, each init.mp4 + 3 segments, all written by now.
+    constexpr int media_files = 2 * (1 + 3);
+    tx.before_return = [&] {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (api->count("upload_segment", 200) < media_files &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        sent_before_encode_ended = api->count("upload_segment", 200);
+    };
+    Harness h(Env{{"VLOG_STREAMING_FORMAT", "cmaf"}, {"VLOG_WORKER_STREAMING_UPLOAD", "true"}}, tx);
+    api = h.api.get();
+    const auto id = h.add_job(media_bytes(20000));
+    const JobOutcome outcome = h.runner->run(h.claim(), {});
+    INFO(h.log_text());
+    CHECK(outcome == JobOutcome::completed);
+    CHECK(sent_before_encode_ended == media_files);
+    // Nothing twice: the upload step added only the two playlists.
+    CHECK(h.api->count("upload_segment", 200) == media_files + 2);
+    CHECK(h.api->count("segment_finalize", 200) == 2);
+    for (const RecordedCall &c : h.api->calls("segment_finalize")) {
+        CHECK(c.body["segment_count"] == 4);
+    }
+    CHECK(h.log_text().find("8 segment file(s) sent during the encode") != std::string::npos);
+    CHECK(h.api->job(id).video_status == "ready");
+}
+
+TEST_CASE("runner: a lost job seen by a segment upload during the encode stops it") {
+    TestTranscoderOptions tx;
+    tx.duration = std::chrono::milliseconds(20000);
+    tx.segments = 40;
+    // Progress posts renew far apart, so the segment upload is what notices the loss.
+    Harness h(Env{{"VLOG_STREAMING_FORMAT", "cmaf"},
+                  {"VLOG_WORKER_STREAMING_UPLOAD", "true"},
+                  {"VLOG_WORKER_LEASE_RENEW_INTERVAL", "60"}},
+              tx);
+    h.api->inject("upload_segment", 409, 1000, R"({"detail":"Claim expired"})");
+    const auto id = h.add_job(media_bytes(20000));
+    const auto started = std::chrono::steady_clock::now();
+    const JobOutcome outcome = h.runner->run(h.claim(), {});
+    INFO(h.log_text());
+    CHECK(outcome == JobOutcome::lost);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+    CHECK(h.log_text().find("segment upload during the encode: the job is no longer ours") !=
+          std::string::npos);
+    CHECK(h.api->job(id).fail_calls == 0);
 }
 
 TEST_CASE("runner: existing_qualities are skipped and not reported") {
