@@ -363,6 +363,13 @@ class LadderTests(unittest.TestCase):
                                 "--ladder", SMALL_LADDER, "--segment-seconds", "1.5",
                                 "--preset", "10")
         self.check_ladder(ladder, "cmaf", "av1")
+        # MPEG-TS has no AV1 mapping in FFmpeg 5.1: refused up front, with the way out named.
+        out, result = self.transcode(clip("basic.mp4"), "--format", "hls_ts", "--codec", "av1",
+                                     "--ladder", SMALL_LADDER, expect_ok=False)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("AV1 cannot be carried in MPEG-TS segments; use the cmaf format",
+                      result.stderr)
+        self.assertEqual(os.listdir(out), [], "a refused job left files behind")
 
     def test_hls_ts_with_existing_qualities_skipped(self):
         ladder = self.transcode(clip("basic.mp4"), "--format", "hls_ts", "--codec", "h264",
