@@ -187,7 +187,6 @@ Result<void> Uploader::upload_tar(const std::string &quality, const std::vector<
 Result<void> Uploader::upload_streaming(const std::string &quality,
                                         const std::vector<TarMember> &members,
                                         const UploadProgressFn &progress, std::stop_token cancel) {
-    UploadState &state = *state_;
     Result<SegmentStatus> status = api_.segments_status(video_id_, quality, cancel);
     if (!status) {
         return Unexpected(std::move(status).error());
@@ -214,22 +213,12 @@ Result<void> Uploader::upload_streaming(const std::string &quality,
         } else {
             ++media_files;
         }
-        // Skip only what this very output sent before: the server's name list alone cannot
-        // tell our segments from an earlier encode's (§12.20).
-        if (received.count(file) && state.has(quality, file, *sha)) {
-            ++skipped;
-        } else {
-            Result<SegmentUploadReply> reply =
-                api_.upload_segment(video_id_, quality, file, m.file, *sha, cancel);
-            if (!reply) {
-                return Unexpected(std::move(reply).error());
-            }
-            if (!reply->checksum_verified) {
-                return fail(Errc::protocol, "upload", m.name,
-                            "server did not verify the segment checksum");
-            }
-            state.record(quality, file, *sha);
+        Result<bool> sent =
+            send_segment_once(quality, m.name, m.file, *sha, received.count(file) > 0, cancel);
+        if (!sent) {
+            return Unexpected(std::move(sent).error());
         }
+        skipped += *sent ? 0 : 1;
         ++done;
         if (progress) {
             progress(done, members.size());
@@ -237,8 +226,9 @@ Result<void> Uploader::upload_streaming(const std::string &quality,
     }
     if (skipped > 0) {
         logger_.log(LogLevel::info, "upload",
-                    fmt::format("{}: resumed, {} of {} files were already on the server", quality,
-                                skipped, members.size()));
+                    fmt::format("{}: {} of {} files were already on the server (sent during the "
+                                "encode or before a restart)",
+                                quality, skipped, members.size()));
     }
     Result<SegmentFinalizeReply> fin =
         api_.segment_finalize(video_id_, quality, media_files, playlist_sha, cancel);
@@ -264,7 +254,7 @@ Result<void> Uploader::upload_segment_early(const std::string &quality, const st
         return fail(Errc::invalid_argument, "upload", name,
                     "not a CMAF media file of rendition " + quality);
     }
-    std::set<std::string> received;
+    bool on_server = false;
     {
         std::lock_guard lock(early_mutex_);
         auto known = early_received_.find(quality);
@@ -278,26 +268,39 @@ Result<void> Uploader::upload_segment_early(const std::string &quality, const st
                                                                 status->received_segments.end()))
                         .first;
         }
-        received = known->second;
+        on_server = known->second.count(file) > 0;
     }
     const fs::path path = output_dir_ / name;
     Result<std::string> sha = sha256_file(path);
     if (!sha) {
         return Unexpected(std::move(sha).error());
     }
-    if (received.count(file) && state_->has(quality, file, *sha)) {
-        return ok(); // this very file went up before a restart
+    Result<bool> sent = send_segment_once(quality, name, path, *sha, on_server, cancel);
+    if (!sent) {
+        return Unexpected(std::move(sent).error());
+    }
+    return ok();
+}
+
+Result<bool> Uploader::send_segment_once(const std::string &quality, const std::string &name,
+                                         const fs::path &path, const std::string &sha,
+                                         bool on_server, std::stop_token cancel) {
+    const std::string file = basename_of(name);
+    // Skip only what this very output sent before: the server's name list alone cannot
+    // tell our segments from an earlier encode's (§12.20).
+    if (on_server && state_->has(quality, file, sha)) {
+        return false;
     }
     Result<SegmentUploadReply> reply =
-        api_.upload_segment(video_id_, quality, file, path, *sha, cancel);
+        api_.upload_segment(video_id_, quality, file, path, sha, cancel);
     if (!reply) {
         return Unexpected(std::move(reply).error());
     }
     if (!reply->checksum_verified) {
         return fail(Errc::protocol, "upload", name, "server did not verify the segment checksum");
     }
-    state_->record(quality, file, *sha);
-    return ok();
+    state_->record(quality, file, sha);
+    return true;
 }
 
 Result<void> Uploader::upload_finalize(const TranscodeOutcome &outcome, std::stop_token cancel) {

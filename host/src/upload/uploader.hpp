@@ -80,6 +80,14 @@ public:
     Result<void> upload_finalize(const TranscodeOutcome &outcome, std::stop_token cancel);
 
 private:
+    /// Sends `path` (archive name `name`, lower-case SHA-256 `sha`) to the segment endpoint
+    /// unless this output already sent these bytes: `on_server` (per segments/status) and
+    /// recorded in the state. Records what it sends.
+    /// @return true when sent, false when skipped; API or checksum errors.
+    Result<bool> send_segment_once(const std::string &quality, const std::string &name,
+                                   const std::filesystem::path &path, const std::string &sha,
+                                   bool on_server, std::stop_token cancel);
+
     ApiClient &api_;
     std::int64_t video_id_;
     std::filesystem::path output_dir_;

@@ -56,6 +56,12 @@ std::string box(const char *type, std::size_t payload) {
     return b;
 }
 
+std::string cmaf_segment_name(int index) {
+    char name[64];
+    std::snprintf(name, sizeof name, "seg_%04d.m4s", index);
+    return name;
+}
+
 int even(double v) {
     return static_cast<int>(v / 2) * 2;
 }
@@ -114,9 +120,7 @@ Result<TranscodeOutcome> TestTranscoder::transcode(const TranscodeRequest &reque
                 std::string file = "init.mp4";
                 std::string data = box("ftyp", 16) + box("moov", 64);
                 if (segments_written >= 0) {
-                    char name[64];
-                    std::snprintf(name, sizeof name, "seg_%04d.m4s", segments_written);
-                    file = name;
+                    file = cmaf_segment_name(segments_written);
                     data = box("moof", 32 + static_cast<std::size_t>(segments_written)) +
                            box("mdat", 256);
                 }
@@ -204,9 +208,7 @@ Result<TranscodeOutcome> TestTranscoder::transcode(const TranscodeRequest &reque
         } else {
             r.files.push_back(name + "/init.mp4"); // written during the encode
             for (int i = 0; i < options_.segments; ++i) {
-                char file[64];
-                std::snprintf(file, sizeof file, "seg_%04d.m4s", i);
-                r.files.push_back(name + "/" + file);
+                r.files.push_back(name + "/" + cmaf_segment_name(i));
             }
             write(dir / name / "stream.m3u8",
                   playlist(7, "#EXT-X-MAP:URI=\"init.mp4\"\n", "seg_", ".m4s"));
