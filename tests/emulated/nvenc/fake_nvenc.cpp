@@ -1,0 +1,1296 @@
+// SPDX-FileCopyrightText: vtranscode authors
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+// Emulated libnvidia-encode.so.1 for the NVENC plugin tests. TEST-ONLY, never
+// installed; GPL because it encodes with libx264 (H.264) and libx265 (HEVC),
+// so the tests check real bitstreams.
+//
+// It behaves like a strict NVENC driver so it catches misuse:
+//  - every struct's `version` must equal its NV_*_VER macro
+//    (NV_ENC_ERR_INVALID_VERSION otherwise, as the driver answers);
+//  - handles must belong to the session they are used with; calls before
+//    nvEncInitializeEncoder are NV_ENC_ERR_ENCODER_NOT_INITIALIZED;
+//  - input buffers are locked and unlocked in pairs, never encoded while
+//    locked and never rewritten while NVENC still holds their picture;
+//  - a bitstream buffer is locked only once its picture is complete (locking
+//    one that NEED_MORE_INPUT still holds would block forever on a real GPU),
+//    unlocked once, and not reused before it was read;
+//  - destroying a session with buffers still allocated, or a buffer that is
+//    locked, is reported on stderr and aborts the process (the real driver
+//    frees silently, so a leak would go unnoticed on real hardware).
+// Picture-type decision (enablePTD) follows NVENC's rules: an IDR on the
+// first frame, every idrPeriod frames and on NV_ENC_PIC_FLAG_FORCEIDR; with
+// frameIntervalP > 1 the pictures between anchors are held back
+// (NV_ENC_ERR_NEED_MORE_INPUT) and complete together with the next anchor or
+// the end-of-stream picture. LIMIT: libx264/libx265 emit one picture per call
+// and cannot resume after a flush, so held pictures are coded as P-frames in
+// display order instead of as B-frames; the call pattern the plugin sees is
+// NVENC's, the reordering of real B-frames is not emulated.
+//
+// Failures are emulated through the environment:
+//   FAKE_NVENC_NO_DEVICE=1           cuInit answers CUDA_ERROR_NO_DEVICE (fake_cuda.c)
+//   FAKE_NVENC_MAX_SESSIONS=N        the N+1st concurrent session in this process is
+//                                    refused with NV_ENC_ERR_OUT_OF_MEMORY (consumer-card limit)
+//   FAKE_NVENC_LOSE_DEVICE_AFTER=N   a session's picture N+1 (and every call after it)
+//                                    fails with NV_ENC_ERR_DEVICE_NOT_EXIST
+//   FAKE_NVENC_CODECS=h264[,hevc]    codecs the "GPU" offers (default both)
+//   FAKE_NVENC_NO_10BIT=1            NV_ENC_CAPS_SUPPORT_10BIT_ENCODE is 0
+//   FAKE_NVENC_API_VERSION=M.m       what NvEncodeAPIGetMaxSupportedVersion reports
+//   FAKE_NVENC_TRACE=FILE            appends one line per encoded picture (type, pts)
+#include "fake_cuda.h"
+
+#include <ffnvcodec/nvEncodeAPI.h>
+
+#include <cstdint>
+#include <x264.h>
+#include <x265.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+constexpr uint32_t kSessionMagic = 0x53564e46u; // "FNVS"
+constexpr uint32_t kInputMagic = 0x49564e46u;
+constexpr uint32_t kOutputMagic = 0x4f564e46u;
+constexpr int kMaxWidth = 4096;
+constexpr int kMaxHeight = 4096;
+constexpr int kMinSize = 16;
+constexpr int kMaxBFrames = 4;
+constexpr uint32_t kPitchAlign = 256; // the driver pads rows; clients must use the pitch
+
+std::mutex g_mutex; // one lock for all state: the fake is small, not fast
+int g_live_sessions = 0;
+
+bool env_flag(const char *name) {
+    const char *text = std::getenv(name);
+    return text != nullptr && *text != '\0' && std::strcmp(text, "0") != 0;
+}
+
+int env_int(const char *name, int fallback) {
+    const char *text = std::getenv(name);
+    return text != nullptr && *text != '\0' ? std::atoi(text) : fallback;
+}
+
+bool same(const GUID &a, const GUID &b) {
+    return std::memcmp(&a, &b, sizeof(GUID)) == 0;
+}
+
+bool codec_offered(const GUID &codec) {
+    const char *list = std::getenv("FAKE_NVENC_CODECS");
+    const std::string codecs = list != nullptr && *list != '\0' ? list : "h264,hevc";
+    if (same(codec, NV_ENC_CODEC_H264_GUID)) {
+        return codecs.find("h264") != std::string::npos;
+    }
+    if (same(codec, NV_ENC_CODEC_HEVC_GUID)) {
+        return codecs.find("hevc") != std::string::npos;
+    }
+    return false;
+}
+
+int preset_number(const GUID &preset) {
+    const GUID presets[] = {NV_ENC_PRESET_P1_GUID, NV_ENC_PRESET_P2_GUID, NV_ENC_PRESET_P3_GUID,
+                            NV_ENC_PRESET_P4_GUID, NV_ENC_PRESET_P5_GUID, NV_ENC_PRESET_P6_GUID,
+                            NV_ENC_PRESET_P7_GUID};
+    for (int i = 0; i < 7; ++i) {
+        if (same(preset, presets[i])) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+struct Session;
+
+struct InputBuffer {
+    uint32_t magic = kInputMagic;
+    Session *session = nullptr;
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint32_t pitch = 0;
+    NV_ENC_BUFFER_FORMAT format = NV_ENC_BUFFER_FORMAT_UNDEFINED;
+    std::vector<uint8_t> data;
+    bool locked = false;
+    bool held = false; // its picture waits in the PTD queue
+};
+
+struct OutputBuffer {
+    uint32_t magic = kOutputMagic;
+    Session *session = nullptr;
+    bool queued = false; // handed to nvEncEncodePicture, not complete
+    bool filled = false; // complete, not yet read
+    bool locked = false;
+    std::vector<uint8_t> data;
+    uint64_t timestamp = 0;
+    uint64_t duration = 0;
+    NV_ENC_PIC_TYPE type = NV_ENC_PIC_TYPE_UNKNOWN;
+    uint32_t frame_index = 0;
+};
+
+struct HeldPicture {
+    InputBuffer *input = nullptr;
+    uint64_t timestamp = 0;
+    uint64_t duration = 0;
+    uint32_t flags = 0;
+};
+
+struct Session {
+    uint32_t magic = kSessionMagic;
+    const void *context = nullptr;
+    bool initialized = false;
+    bool lost = false;
+    bool ended = false; // EOS picture seen
+    std::string last_error;
+    NV_ENC_INITIALIZE_PARAMS init{};
+    NV_ENC_CONFIG config{};
+    bool hevc = false;
+    bool ten_bit = false;
+    bool repeat_headers = true;
+    uint32_t idr_period = 0;
+    std::set<InputBuffer *> inputs;
+    std::set<OutputBuffer *> outputs;
+    std::deque<OutputBuffer *> queue; // submitted, in submission order
+    std::deque<HeldPicture> held;
+    uint32_t pictures = 0; // accepted by nvEncEncodePicture
+    uint32_t coded = 0;    // coded (display order = coding order here)
+    uint32_t since_idr = 0;
+    uint32_t since_anchor = 0;
+    std::vector<uint8_t> headers; // parameter sets, Annex B
+    x264_t *x264 = nullptr;
+    const x265_api *x265 = nullptr;
+    x265_encoder *x265_enc = nullptr;
+    x265_param *x265_par = nullptr;
+    std::vector<uint8_t> planes[3];
+};
+
+// Records why a call failed, for nvEncGetLastErrorString and the test log.
+NVENCSTATUS refuse(Session *session, NVENCSTATUS status, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+NVENCSTATUS refuse(Session *session, NVENCSTATUS status, const char *format, ...) {
+    char text[512];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    if (session != nullptr) {
+        session->last_error = text;
+    }
+    std::fprintf(stderr, "fake-nvenc: %s\n", text);
+    return status;
+}
+
+[[noreturn]] void misuse(const std::string &text) {
+    fake_cuda_violation(text.c_str());
+}
+
+Session *session_of(void *encoder) {
+    auto *session = static_cast<Session *>(encoder);
+    if (session == nullptr || session->magic != kSessionMagic) {
+        return nullptr;
+    }
+    return session;
+}
+
+#define CHECK_VERSION(session, value, expected, what)                                              \
+    do {                                                                                           \
+        if ((value) != (expected)) {                                                               \
+            return refuse((session), NV_ENC_ERR_INVALID_VERSION,                                   \
+                          "%s: version 0x%08x, expected 0x%08x", (what),                           \
+                          static_cast<unsigned>(value), static_cast<unsigned>(expected));          \
+        }                                                                                          \
+    } while (0)
+
+// Every call on a session: valid handle, device not lost.
+#define SESSION_OR_FAIL(encoder, session)                                                          \
+    Session *session = session_of(encoder);                                                        \
+    if (session == nullptr) {                                                                      \
+        return refuse(nullptr, NV_ENC_ERR_INVALID_ENCODERDEVICE, "%s: not a session handle",       \
+                      __func__);                                                                   \
+    }                                                                                              \
+    if (session->lost) {                                                                           \
+        return refuse(session, NV_ENC_ERR_DEVICE_NOT_EXIST, "%s: the device was lost", __func__);  \
+    }
+
+NVENCSTATUS NVENCAPI get_encode_guid_count(void *encoder, uint32_t *count) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, session);
+    if (count == nullptr) {
+        return refuse(session, NV_ENC_ERR_INVALID_PTR, "nvEncGetEncodeGUIDCount: count is NULL");
+    }
+    *count = (codec_offered(NV_ENC_CODEC_H264_GUID) ? 1 : 0) +
+             (codec_offered(NV_ENC_CODEC_HEVC_GUID) ? 1 : 0);
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI get_encode_guids(void *encoder, GUID *guids, uint32_t size, uint32_t *count) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, session);
+    if (guids == nullptr || count == nullptr) {
+        return refuse(session, NV_ENC_ERR_INVALID_PTR, "nvEncGetEncodeGUIDs: NULL argument");
+    }
+    uint32_t n = 0;
+    for (const GUID &codec : {NV_ENC_CODEC_H264_GUID, NV_ENC_CODEC_HEVC_GUID}) {
+        if (codec_offered(codec)) {
+            if (n >= size) {
+                return refuse(session, NV_ENC_ERR_INVALID_PARAM,
+                              "nvEncGetEncodeGUIDs: array of %u is too small", size);
+            }
+            guids[n++] = codec;
+        }
+    }
+    *count = n;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI get_encode_caps(void *encoder, GUID codec, NV_ENC_CAPS_PARAM *param,
+                                     int *value) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, session);
+    if (param == nullptr || value == nullptr) {
+        return refuse(session, NV_ENC_ERR_INVALID_PTR, "nvEncGetEncodeCaps: NULL argument");
+    }
+    CHECK_VERSION(session, param->version, NV_ENC_CAPS_PARAM_VER, "NV_ENC_CAPS_PARAM");
+    if (!codec_offered(codec)) {
+        return refuse(session, NV_ENC_ERR_INVALID_PARAM, "nvEncGetEncodeCaps: codec not offered");
+    }
+    const bool hevc = same(codec, NV_ENC_CODEC_HEVC_GUID);
+    switch (param->capsToQuery) {
+    case NV_ENC_CAPS_WIDTH_MIN:
+    case NV_ENC_CAPS_HEIGHT_MIN:
+        *value = kMinSize;
+        break;
+    case NV_ENC_CAPS_WIDTH_MAX:
+        *value = kMaxWidth;
+        break;
+    case NV_ENC_CAPS_HEIGHT_MAX:
+        *value = kMaxHeight;
+        break;
+    case NV_ENC_CAPS_NUM_MAX_BFRAMES:
+        *value = kMaxBFrames;
+        break;
+    case NV_ENC_CAPS_SUPPORT_10BIT_ENCODE:
+        *value = hevc && !env_flag("FAKE_NVENC_NO_10BIT") ? 1 : 0;
+        break;
+    case NV_ENC_CAPS_SUPPORT_LOOKAHEAD:
+    case NV_ENC_CAPS_SUPPORT_TEMPORAL_AQ:
+        *value = 1;
+        break;
+    default:
+        *value = 0;
+        break;
+    }
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI get_preset_config_ex(void *encoder, GUID codec, GUID preset,
+                                          NV_ENC_TUNING_INFO tuning, NV_ENC_PRESET_CONFIG *out) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, session);
+    if (out == nullptr) {
+        return refuse(session, NV_ENC_ERR_INVALID_PTR, "nvEncGetEncodePresetConfigEx: NULL");
+    }
+    CHECK_VERSION(session, out->version, NV_ENC_PRESET_CONFIG_VER, "NV_ENC_PRESET_CONFIG");
+    CHECK_VERSION(session, out->presetCfg.version, NV_ENC_CONFIG_VER,
+                  "NV_ENC_PRESET_CONFIG::presetCfg");
+    if (!codec_offered(codec) || preset_number(preset) == 0) {
+        return refuse(session, NV_ENC_ERR_INVALID_PARAM,
+                      "nvEncGetEncodePresetConfigEx: unknown codec or preset GUID");
+    }
+    if (tuning == NV_ENC_TUNING_INFO_UNDEFINED || tuning >= NV_ENC_TUNING_INFO_COUNT) {
+        return refuse(session, NV_ENC_ERR_INVALID_PARAM,
+                      "nvEncGetEncodePresetConfigEx: P1..P7 need a tuning info");
+    }
+    NV_ENC_CONFIG &cfg = out->presetCfg;
+    const uint32_t version = cfg.version;
+    cfg = NV_ENC_CONFIG{};
+    cfg.version = version;
+    cfg.profileGUID = NV_ENC_CODEC_PROFILE_AUTOSELECT_GUID;
+    cfg.gopLength = 250;
+    // Like the driver's high-quality presets: two B-frames from P3 up.
+    cfg.frameIntervalP =
+        preset_number(preset) >= 3 && tuning == NV_ENC_TUNING_INFO_HIGH_QUALITY ? 3 : 1;
+    cfg.frameFieldMode = NV_ENC_PARAMS_FRAME_FIELD_MODE_FRAME;
+    cfg.mvPrecision = NV_ENC_MV_PRECISION_QUARTER_PEL;
+    cfg.rcParams.rateControlMode = NV_ENC_PARAMS_RC_VBR;
+    cfg.rcParams.averageBitRate = 5000000;
+    if (same(codec, NV_ENC_CODEC_H264_GUID)) {
+        cfg.encodeCodecConfig.h264Config.idrPeriod = 250;
+        cfg.encodeCodecConfig.h264Config.chromaFormatIDC = 1;
+    } else {
+        cfg.encodeCodecConfig.hevcConfig.idrPeriod = 250;
+        cfg.encodeCodecConfig.hevcConfig.chromaFormatIDC = 1;
+    }
+    return NV_ENC_SUCCESS;
+}
+
+// ---------------------------------------------------------------------------
+// Encoding backends
+
+void x264_quiet(void *, int, const char *, va_list) {}
+
+template <class Vui>
+void vui_numbers(const Vui &vui, int &primaries, int &transfer, int &matrix, int &full_range) {
+    primaries = vui.colourDescriptionPresentFlag ? static_cast<int>(vui.colourPrimaries) : 2;
+    transfer = vui.colourDescriptionPresentFlag ? static_cast<int>(vui.transferCharacteristics) : 2;
+    matrix = vui.colourDescriptionPresentFlag ? static_cast<int>(vui.colourMatrix) : 2;
+    full_range = vui.videoSignalTypePresentFlag ? static_cast<int>(vui.videoFullRangeFlag) : -1;
+}
+
+// Sample aspect ratio from the display aspect ratio NVENC is given.
+void sample_aspect(const NV_ENC_INITIALIZE_PARAMS &init, int &sar_w, int &sar_h) {
+    sar_w = 0;
+    sar_h = 0;
+    if (init.darWidth == 0 || init.darHeight == 0) {
+        return;
+    }
+    uint64_t w = uint64_t{init.darWidth} * init.encodeHeight;
+    uint64_t h = uint64_t{init.darHeight} * init.encodeWidth;
+    uint64_t a = w;
+    uint64_t b = h;
+    while (b != 0) {
+        const uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    sar_w = static_cast<int>(w / a);
+    sar_h = static_cast<int>(h / a);
+}
+
+NVENCSTATUS open_x264(Session &s) {
+    const NV_ENC_CONFIG &cfg = s.config;
+    const NV_ENC_RC_PARAMS &rc = cfg.rcParams;
+    x264_param_t p;
+    const int preset = preset_number(s.init.presetGUID);
+    x264_param_default_preset(&p, preset <= 3 ? "ultrafast" : "superfast", nullptr);
+    p.pf_log = x264_quiet;
+    p.i_log_level = X264_LOG_NONE;
+    p.i_width = static_cast<int>(s.init.encodeWidth);
+    p.i_height = static_cast<int>(s.init.encodeHeight);
+    p.i_csp = X264_CSP_I420;
+    p.i_bitdepth = 8;
+    p.i_threads = 1;
+    p.b_sliced_threads = 0;
+    p.i_sync_lookahead = 0;
+    p.rc.i_lookahead = 0;
+    p.rc.b_mb_tree = 0;
+    p.i_bframe = 0; // see the LIMIT note at the top
+    p.i_keyint_max = X264_KEYINT_MAX_INFINITE;
+    p.i_scenecut_threshold = 0;
+    p.b_repeat_headers = 0; // the fake inserts the parameter sets itself
+    p.b_annexb = 1;
+    p.b_vfr_input = 0;
+    p.i_fps_num = s.init.frameRateNum;
+    p.i_fps_den = s.init.frameRateDen;
+    switch (rc.rateControlMode) {
+    case NV_ENC_PARAMS_RC_CONSTQP:
+        p.rc.i_rc_method = X264_RC_CQP;
+        p.rc.i_qp_constant = static_cast<int>(rc.constQP.qpInterP);
+        break;
+    case NV_ENC_PARAMS_RC_CBR:
+        p.rc.i_rc_method = X264_RC_ABR;
+        p.rc.i_bitrate = static_cast<int>(rc.averageBitRate / 1000);
+        p.rc.i_vbv_max_bitrate = p.rc.i_bitrate;
+        p.rc.i_vbv_buffer_size = static_cast<int>(std::max(rc.vbvBufferSize / 1000, 1u));
+        break;
+    default: // VBR
+        if (rc.averageBitRate == 0) {
+            p.rc.i_rc_method = X264_RC_CRF;
+            p.rc.f_rf_constant =
+                rc.targetQuality != 0 ? static_cast<float>(rc.targetQuality) : 23.0f;
+        } else {
+            p.rc.i_rc_method = X264_RC_ABR;
+            p.rc.i_bitrate = static_cast<int>(rc.averageBitRate / 1000);
+        }
+        if (rc.maxBitRate != 0) {
+            p.rc.i_vbv_max_bitrate = static_cast<int>(rc.maxBitRate / 1000);
+            p.rc.i_vbv_buffer_size = static_cast<int>(
+                std::max((rc.vbvBufferSize != 0 ? rc.vbvBufferSize : rc.maxBitRate) / 1000, 1u));
+        }
+        break;
+    }
+    int primaries = 2;
+    int transfer = 2;
+    int matrix = 2;
+    int full_range = -1;
+    vui_numbers(cfg.encodeCodecConfig.h264Config.h264VUIParameters, primaries, transfer, matrix,
+                full_range);
+    p.vui.i_colorprim = primaries;
+    p.vui.i_transfer = transfer;
+    p.vui.i_colmatrix = matrix;
+    if (full_range >= 0) {
+        p.vui.b_fullrange = full_range;
+    }
+    sample_aspect(s.init, p.vui.i_sar_width, p.vui.i_sar_height);
+    const char *profile = "high";
+    if (same(cfg.profileGUID, NV_ENC_H264_PROFILE_BASELINE_GUID)) {
+        profile = "baseline";
+    } else if (same(cfg.profileGUID, NV_ENC_H264_PROFILE_MAIN_GUID)) {
+        profile = "main";
+    }
+    if (x264_param_apply_profile(&p, profile) < 0) {
+        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "x264 refused profile %s", profile);
+    }
+    s.x264 = x264_encoder_open(&p);
+    if (s.x264 == nullptr) {
+        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "x264_encoder_open refused the settings");
+    }
+    x264_nal_t *nals = nullptr;
+    int count = 0;
+    x264_encoder_headers(s.x264, &nals, &count);
+    for (int i = 0; i < count; ++i) {
+        if (nals[i].i_type == NAL_SPS || nals[i].i_type == NAL_PPS) {
+            s.headers.insert(s.headers.end(), nals[i].p_payload,
+                             nals[i].p_payload + nals[i].i_payload);
+        }
+    }
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS open_x265(Session &s) {
+    const NV_ENC_CONFIG &cfg = s.config;
+    const NV_ENC_RC_PARAMS &rc = cfg.rcParams;
+    s.x265 = x265_api_get(s.ten_bit ? 10 : 8);
+    if (s.x265 == nullptr) {
+        return refuse(&s, NV_ENC_ERR_UNSUPPORTED_PARAM, "this libx265 has no %d-bit encoder",
+                      s.ten_bit ? 10 : 8);
+    }
+    const x265_api &api = *s.x265;
+    s.x265_par = api.param_alloc();
+    x265_param *p = s.x265_par;
+    api.param_default_preset(p, "ultrafast", "zerolatency");
+    p->logLevel = X265_LOG_NONE;
+    p->sourceWidth = static_cast<int>(s.init.encodeWidth);
+    p->sourceHeight = static_cast<int>(s.init.encodeHeight);
+    p->internalCsp = X265_CSP_I420;
+    p->fpsNum = s.init.frameRateNum;
+    p->fpsDenom = s.init.frameRateDen;
+    p->bRepeatHeaders = 0;
+    p->bAnnexB = 1;
+    p->bEmitInfoSEI = 0;
+    auto set = [&](const char *name, const std::string &value) {
+        if (api.param_parse(p, name, value.c_str()) != 0) {
+            std::fprintf(stderr, "fake-nvenc: x265 refused %s=%s\n", name, value.c_str());
+            return false;
+        }
+        return true;
+    };
+    bool ok = set("pools", "none") && set("frame-threads", "1") && set("bframes", "0") &&
+              set("rc-lookahead", "0") && set("scenecut", "0") && set("keyint", "-1") &&
+              set("open-gop", "0") && set("wpp", "0");
+    switch (rc.rateControlMode) {
+    case NV_ENC_PARAMS_RC_CONSTQP:
+        ok = ok && set("qp", std::to_string(rc.constQP.qpInterP));
+        break;
+    case NV_ENC_PARAMS_RC_CBR:
+        ok = ok && set("bitrate", std::to_string(rc.averageBitRate / 1000)) &&
+             set("vbv-maxrate", std::to_string(rc.averageBitRate / 1000)) &&
+             set("vbv-bufsize", std::to_string(std::max(rc.vbvBufferSize / 1000, 1u)));
+        break;
+    default:
+        if (rc.averageBitRate == 0) {
+            ok = ok && set("crf", std::to_string(rc.targetQuality != 0 ? rc.targetQuality : 28));
+        } else {
+            ok = ok && set("bitrate", std::to_string(rc.averageBitRate / 1000));
+        }
+        if (rc.maxBitRate != 0) {
+            ok = ok && set("vbv-maxrate", std::to_string(rc.maxBitRate / 1000)) &&
+                 set("vbv-bufsize",
+                     std::to_string(std::max(
+                         (rc.vbvBufferSize != 0 ? rc.vbvBufferSize : rc.maxBitRate) / 1000, 1u)));
+        }
+        break;
+    }
+    int primaries = 2;
+    int transfer = 2;
+    int matrix = 2;
+    int full_range = -1;
+    vui_numbers(cfg.encodeCodecConfig.hevcConfig.hevcVUIParameters, primaries, transfer, matrix,
+                full_range);
+    if (primaries != 2 || transfer != 2 || matrix != 2) {
+        ok = ok && set("colorprim", std::to_string(primaries)) &&
+             set("transfer", std::to_string(transfer)) &&
+             set("colormatrix", std::to_string(matrix));
+    }
+    if (full_range >= 0) {
+        ok = ok && set("range", full_range != 0 ? "full" : "limited");
+    }
+    int sar_w = 0;
+    int sar_h = 0;
+    sample_aspect(s.init, sar_w, sar_h);
+    if (sar_w > 0) {
+        ok = ok && set("sar", std::to_string(sar_w) + ":" + std::to_string(sar_h));
+    }
+    if (!ok || api.param_apply_profile(p, s.ten_bit ? "main10" : "main") != 0) {
+        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "x265 refused the settings");
+    }
+    s.x265_enc = api.encoder_open(p);
+    if (s.x265_enc == nullptr) {
+        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "x265_encoder_open refused the settings");
+    }
+    x265_nal *nals = nullptr;
+    uint32_t count = 0;
+    api.encoder_headers(s.x265_enc, &nals, &count);
+    for (uint32_t i = 0; i < count; ++i) {
+        if (nals[i].type == NAL_UNIT_VPS || nals[i].type == NAL_UNIT_SPS ||
+            nals[i].type == NAL_UNIT_PPS) {
+            s.headers.insert(s.headers.end(), nals[i].payload, nals[i].payload + nals[i].sizeBytes);
+        }
+    }
+    return NV_ENC_SUCCESS;
+}
+
+void close_backend(Session &s) {
+    if (s.x264 != nullptr) {
+        x264_encoder_close(s.x264);
+        s.x264 = nullptr;
+    }
+    if (s.x265_enc != nullptr) {
+        s.x265->encoder_close(s.x265_enc);
+        s.x265_enc = nullptr;
+    }
+    if (s.x265_par != nullptr) {
+        s.x265->param_free(s.x265_par);
+        s.x265_par = nullptr;
+    }
+}
+
+void trace(const char *type, uint64_t timestamp) {
+    const char *path = std::getenv("FAKE_NVENC_TRACE");
+    if (path == nullptr || *path == '\0') {
+        return;
+    }
+    if (FILE *file = std::fopen(path, "a")) {
+        std::fprintf(file, "%s %llu\n", type, static_cast<unsigned long long>(timestamp));
+        std::fclose(file);
+    }
+}
+
+// Codes one picture into the oldest queued bitstream buffer. `idr` decides
+// the type; the backend's output is checked to really be an IDR then.
+NVENCSTATUS code_picture(Session &s, const HeldPicture &picture, bool idr, bool intra) {
+    if (s.queue.empty()) {
+        misuse("internal: a picture to code but no bitstream buffer queued");
+    }
+    OutputBuffer *out = s.queue.front();
+    const InputBuffer &in = *picture.input;
+    const uint32_t w = s.init.encodeWidth;
+    const uint32_t h = s.init.encodeHeight;
+    const size_t sample = s.ten_bit ? 2 : 1;
+    // NV12 / P010 (chroma after `height` rows at the same pitch) -> I420.
+    for (auto &plane : s.planes) {
+        plane.resize(size_t{w} * h * sample);
+    }
+    for (uint32_t y = 0; y < h; ++y) {
+        const uint8_t *src = in.data.data() + size_t{in.pitch} * y;
+        if (s.ten_bit) {
+            for (uint32_t x = 0; x < w; ++x) {
+                uint16_t v;
+                std::memcpy(&v, src + 2 * x, 2);
+                v = static_cast<uint16_t>(v >> 6);
+                std::memcpy(s.planes[0].data() + (size_t{y} * w + x) * 2, &v, 2);
+            }
+        } else {
+            std::memcpy(s.planes[0].data() + size_t{y} * w, src, w);
+        }
+    }
+    const uint8_t *chroma = in.data.data() + size_t{in.pitch} * in.height;
+    for (uint32_t y = 0; y < h / 2; ++y) {
+        const uint8_t *src = chroma + size_t{in.pitch} * y;
+        for (uint32_t x = 0; x < w / 2; ++x) {
+            const size_t at = size_t{y} * (w / 2) + x;
+            if (s.ten_bit) {
+                uint16_t u;
+                uint16_t v;
+                std::memcpy(&u, src + 4 * x, 2);
+                std::memcpy(&v, src + 4 * x + 2, 2);
+                u = static_cast<uint16_t>(u >> 6);
+                v = static_cast<uint16_t>(v >> 6);
+                std::memcpy(s.planes[1].data() + at * 2, &u, 2);
+                std::memcpy(s.planes[2].data() + at * 2, &v, 2);
+            } else {
+                s.planes[1][at] = src[2 * x];
+                s.planes[2][at] = src[2 * x + 1];
+            }
+        }
+    }
+
+    std::vector<uint8_t> bytes;
+    bool got_idr = false;
+    if (s.x264 != nullptr) {
+        x264_picture_t pic;
+        x264_picture_init(&pic);
+        pic.img.i_csp = X264_CSP_I420;
+        pic.img.i_plane = 3;
+        for (int i = 0; i < 3; ++i) {
+            pic.img.plane[i] = s.planes[i].data();
+            pic.img.i_stride[i] = static_cast<int>(i == 0 ? w : w / 2);
+        }
+        pic.i_pts = s.coded;
+        pic.i_type = idr ? X264_TYPE_IDR : intra ? X264_TYPE_I : X264_TYPE_P;
+        x264_picture_t result;
+        x264_nal_t *nals = nullptr;
+        int count = 0;
+        const int size = x264_encoder_encode(s.x264, &nals, &count, &pic, &result);
+        if (size <= 0) {
+            return refuse(&s, NV_ENC_ERR_GENERIC, "x264 produced no picture for frame %u", s.coded);
+        }
+        bytes.assign(nals[0].p_payload, nals[0].p_payload + size);
+        got_idr = result.i_type == X264_TYPE_IDR;
+    } else {
+        const x265_api &api = *s.x265;
+        x265_picture *pic = api.picture_alloc();
+        x265_picture *result = api.picture_alloc();
+        api.picture_init(s.x265_par, pic);
+        api.picture_init(s.x265_par, result);
+        pic->colorSpace = X265_CSP_I420;
+        pic->bitDepth = s.ten_bit ? 10 : 8;
+        for (int i = 0; i < 3; ++i) {
+            pic->planes[i] = s.planes[i].data();
+            pic->stride[i] = static_cast<int>((i == 0 ? w : w / 2) * sample);
+        }
+        pic->pts = s.coded;
+        pic->sliceType = idr ? X265_TYPE_IDR : intra ? X265_TYPE_I : X265_TYPE_P;
+        x265_nal *nals = nullptr;
+        uint32_t count = 0;
+        const int got = api.encoder_encode(s.x265_enc, &nals, &count, pic, result);
+        if (got > 0) {
+            for (uint32_t i = 0; i < count; ++i) {
+                bytes.insert(bytes.end(), nals[i].payload, nals[i].payload + nals[i].sizeBytes);
+            }
+            got_idr = result->sliceType == X265_TYPE_IDR;
+        }
+        api.picture_free(pic);
+        api.picture_free(result);
+        if (got <= 0) {
+            return refuse(&s, NV_ENC_ERR_GENERIC, "x265 produced no picture for frame %u", s.coded);
+        }
+    }
+    if (idr != got_idr) {
+        // The emulation's own promise: FORCEIDR / idrPeriod give an IDR
+        // exactly on that picture, and nothing else does.
+        misuse("the emulated encoder did not honour the IDR decision for picture " +
+               std::to_string(s.coded));
+    }
+
+    out->data.clear();
+    const bool headers = s.coded == 0 || (idr && s.repeat_headers) ||
+                         (picture.flags & NV_ENC_PIC_FLAG_OUTPUT_SPSPPS) != 0;
+    if (headers) {
+        out->data = s.headers;
+    }
+    out->data.insert(out->data.end(), bytes.begin(), bytes.end());
+    out->timestamp = picture.timestamp;
+    out->duration = picture.duration;
+    out->type = idr ? NV_ENC_PIC_TYPE_IDR : intra ? NV_ENC_PIC_TYPE_I : NV_ENC_PIC_TYPE_P;
+    out->frame_index = s.coded;
+    out->queued = false;
+    out->filled = true;
+    s.queue.pop_front();
+    picture.input->held = false;
+    trace(idr ? "IDR" : intra ? "I" : "P", picture.timestamp);
+    ++s.coded;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS code_held(Session &s) {
+    while (!s.held.empty()) {
+        const HeldPicture picture = s.held.front();
+        s.held.pop_front();
+        const bool intra = s.config.gopLength != 0 && s.since_idr % s.config.gopLength == 0;
+        const NVENCSTATUS status = code_picture(s, picture, false, intra);
+        if (status != NV_ENC_SUCCESS) {
+            return status;
+        }
+    }
+    return NV_ENC_SUCCESS;
+}
+
+// ---------------------------------------------------------------------------
+
+NVENCSTATUS NVENCAPI initialize_encoder(void *encoder, NV_ENC_INITIALIZE_PARAMS *params) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    if (params == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncInitializeEncoder: params is NULL");
+    }
+    CHECK_VERSION(s, params->version, NV_ENC_INITIALIZE_PARAMS_VER, "NV_ENC_INITIALIZE_PARAMS");
+    if (s->initialized) {
+        return refuse(s, NV_ENC_ERR_INVALID_CALL, "nvEncInitializeEncoder called twice");
+    }
+    if (params->encodeConfig == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "encodeConfig is NULL (the fake wants it)");
+    }
+    CHECK_VERSION(s, params->encodeConfig->version, NV_ENC_CONFIG_VER, "NV_ENC_CONFIG");
+    const NV_ENC_CONFIG &cfg = *params->encodeConfig;
+    const NV_ENC_RC_PARAMS &rc = cfg.rcParams;
+    const bool h264 = same(params->encodeGUID, NV_ENC_CODEC_H264_GUID);
+    const bool hevc = same(params->encodeGUID, NV_ENC_CODEC_HEVC_GUID);
+    if (!(h264 || hevc) || !codec_offered(params->encodeGUID)) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "encodeGUID is not a codec this GPU offers");
+    }
+    if (preset_number(params->presetGUID) == 0) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "presetGUID is not one of P1..P7");
+    }
+    if (params->tuningInfo == NV_ENC_TUNING_INFO_UNDEFINED ||
+        params->tuningInfo >= NV_ENC_TUNING_INFO_COUNT) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "P1..P7 presets need a tuningInfo");
+    }
+    const uint32_t w = params->encodeWidth;
+    const uint32_t h = params->encodeHeight;
+    if (w < kMinSize || h < kMinSize || w > kMaxWidth || h > kMaxHeight || w % 2 || h % 2) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "encode size %ux%u is not allowed", w, h);
+    }
+    if ((params->maxEncodeWidth != 0 && params->maxEncodeWidth < w) ||
+        (params->maxEncodeHeight != 0 && params->maxEncodeHeight < h)) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "maxEncodeWidth/Height below the encode size");
+    }
+    if ((params->darWidth == 0) != (params->darHeight == 0)) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "darWidth and darHeight must be set together");
+    }
+    if (params->frameRateNum == 0 || params->frameRateDen == 0) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "frame rate %u/%u is invalid",
+                      params->frameRateNum, params->frameRateDen);
+    }
+    if (params->enableEncodeAsync != 0) {
+        // Linux drivers have no completion events.
+        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM,
+                      "enableEncodeAsync is not supported on Linux");
+    }
+    if (params->enablePTD != 1) {
+        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM,
+                      "the emulated driver only implements enablePTD=1");
+    }
+    if (params->enableOutputInVidmem || params->enableMEOnlyMode || params->enableSubFrameWrite) {
+        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "unexpected init flags for this client");
+    }
+    const NV_ENC_BUFFER_FORMAT format = params->bufferFormat;
+    const bool ten_bit = format == NV_ENC_BUFFER_FORMAT_YUV420_10BIT;
+    if (format != NV_ENC_BUFFER_FORMAT_NV12 && !ten_bit) {
+        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "bufferFormat 0x%x is not NV12 or P010",
+                      static_cast<unsigned>(format));
+    }
+    if (cfg.frameIntervalP < 1 || cfg.frameIntervalP > kMaxBFrames + 1) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "frameIntervalP %d outside 1..%d",
+                      cfg.frameIntervalP, kMaxBFrames + 1);
+    }
+    if (cfg.gopLength == 0) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "gopLength is 0");
+    }
+    if (cfg.frameFieldMode != NV_ENC_PARAMS_FRAME_FIELD_MODE_FRAME) {
+        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "only progressive frames are emulated");
+    }
+    switch (rc.rateControlMode) {
+    case NV_ENC_PARAMS_RC_CONSTQP:
+        if (rc.constQP.qpInterP > 51 || rc.constQP.qpIntra > 51 || rc.constQP.qpInterB > 51) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "constQP above 51");
+        }
+        break;
+    case NV_ENC_PARAMS_RC_VBR:
+        if (rc.targetQuality > 51) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "targetQuality %u above 51",
+                          rc.targetQuality);
+        }
+        if (rc.averageBitRate != 0 && rc.maxBitRate != 0 && rc.maxBitRate < rc.averageBitRate) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "maxBitRate below averageBitRate");
+        }
+        if (rc.averageBitRate == 0 && rc.targetQuality == 0) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM,
+                          "VBR with neither averageBitRate nor targetQuality");
+        }
+        break;
+    case NV_ENC_PARAMS_RC_CBR:
+        if (rc.averageBitRate == 0) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "CBR without averageBitRate");
+        }
+        break;
+    default:
+        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "rate control mode 0x%x is not emulated",
+                      static_cast<unsigned>(rc.rateControlMode));
+    }
+    if (rc.enableLookahead && rc.lookaheadDepth > 32) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "lookaheadDepth %u above 32", rc.lookaheadDepth);
+    }
+    if (rc.multiPass != NV_ENC_MULTI_PASS_DISABLED &&
+        rc.multiPass != NV_ENC_TWO_PASS_QUARTER_RESOLUTION &&
+        rc.multiPass != NV_ENC_TWO_PASS_FULL_RESOLUTION) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "multiPass value is invalid");
+    }
+    if (h264) {
+        const NV_ENC_CONFIG_H264 &c = cfg.encodeCodecConfig.h264Config;
+        if (ten_bit) {
+            return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "NVENC has no 10-bit H.264");
+        }
+        if (c.chromaFormatIDC != 1 || c.idrPeriod == 0) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "H.264 chromaFormatIDC/idrPeriod invalid");
+        }
+        const GUID &profile = cfg.profileGUID;
+        if (!same(profile, NV_ENC_H264_PROFILE_BASELINE_GUID) &&
+            !same(profile, NV_ENC_H264_PROFILE_MAIN_GUID) &&
+            !same(profile, NV_ENC_H264_PROFILE_HIGH_GUID) &&
+            !same(profile, NV_ENC_CODEC_PROFILE_AUTOSELECT_GUID)) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "H.264 profile GUID is not emulated");
+        }
+        if (same(profile, NV_ENC_H264_PROFILE_BASELINE_GUID) && cfg.frameIntervalP > 1) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "Baseline has no B-frames");
+        }
+        s->repeat_headers = c.repeatSPSPPS != 0;
+        s->idr_period = c.idrPeriod;
+    } else {
+        const NV_ENC_CONFIG_HEVC &c = cfg.encodeCodecConfig.hevcConfig;
+        if (c.chromaFormatIDC != 1 || c.idrPeriod == 0) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "HEVC chromaFormatIDC/idrPeriod invalid");
+        }
+#if NVENCAPI_MAJOR_VERSION > 12 || (NVENCAPI_MAJOR_VERSION == 12 && NVENCAPI_MINOR_VERSION >= 2)
+        const bool config_ten_bit = c.outputBitDepth == NV_ENC_BIT_DEPTH_10;
+#else
+        const bool config_ten_bit = c.pixelBitDepthMinus8 == 2;
+#endif
+        if (config_ten_bit != ten_bit) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM,
+                          "HEVC bit depth does not match the P010/NV12 buffer format");
+        }
+        if (ten_bit && (env_flag("FAKE_NVENC_NO_10BIT") ||
+                        !same(cfg.profileGUID, NV_ENC_HEVC_PROFILE_MAIN10_GUID))) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "10-bit HEVC needs the Main10 profile GUID");
+        }
+        if (!ten_bit && same(cfg.profileGUID, NV_ENC_HEVC_PROFILE_MAIN10_GUID)) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "Main10 with 8-bit input is not emulated");
+        }
+        s->repeat_headers = c.repeatSPSPPS != 0;
+        s->idr_period = c.idrPeriod;
+    }
+    s->init = *params;
+    s->config = cfg;
+    s->init.encodeConfig = &s->config;
+    s->hevc = hevc;
+    s->ten_bit = ten_bit;
+    const NVENCSTATUS opened = hevc ? open_x265(*s) : open_x264(*s);
+    if (opened != NV_ENC_SUCCESS) {
+        close_backend(*s);
+        return opened;
+    }
+    s->initialized = true;
+    return NV_ENC_SUCCESS;
+}
+
+#define INITIALIZED_OR_FAIL(s)                                                                     \
+    if (!(s)->initialized) {                                                                       \
+        return refuse((s), NV_ENC_ERR_ENCODER_NOT_INITIALIZED, "%s before nvEncInitializeEncoder", \
+                      __func__);                                                                   \
+    }
+
+NVENCSTATUS NVENCAPI get_sequence_params(void *encoder, NV_ENC_SEQUENCE_PARAM_PAYLOAD *payload) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    INITIALIZED_OR_FAIL(s);
+    if (payload == nullptr || payload->spsppsBuffer == nullptr ||
+        payload->outSPSPPSPayloadSize == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncGetSequenceParams: NULL buffer");
+    }
+    CHECK_VERSION(s, payload->version, NV_ENC_SEQUENCE_PARAM_PAYLOAD_VER,
+                  "NV_ENC_SEQUENCE_PARAM_PAYLOAD");
+    if (payload->inBufferSize < s->headers.size()) {
+        return refuse(s, NV_ENC_ERR_NOT_ENOUGH_BUFFER, "sequence parameter buffer too small");
+    }
+    std::memcpy(payload->spsppsBuffer, s->headers.data(), s->headers.size());
+    *payload->outSPSPPSPayloadSize = static_cast<uint32_t>(s->headers.size());
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI create_input_buffer(void *encoder, NV_ENC_CREATE_INPUT_BUFFER *params) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    INITIALIZED_OR_FAIL(s);
+    if (params == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncCreateInputBuffer: NULL");
+    }
+    CHECK_VERSION(s, params->version, NV_ENC_CREATE_INPUT_BUFFER_VER, "NV_ENC_CREATE_INPUT_BUFFER");
+    if (params->bufferFmt != s->init.bufferFormat) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM,
+                      "input buffer format differs from the session's bufferFormat");
+    }
+    if (params->width < s->init.encodeWidth || params->height < s->init.encodeHeight) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "input buffer smaller than the encode size");
+    }
+    auto *buffer = new InputBuffer;
+    buffer->session = s;
+    buffer->width = params->width;
+    buffer->height = params->height;
+    buffer->format = params->bufferFmt;
+    const uint32_t row = params->width * (s->ten_bit ? 2 : 1);
+    buffer->pitch = (row + kPitchAlign - 1) / kPitchAlign * kPitchAlign;
+    buffer->data.assign(size_t{buffer->pitch} * params->height * 3 / 2, 0);
+    s->inputs.insert(buffer);
+    params->inputBuffer = buffer;
+    return NV_ENC_SUCCESS;
+}
+
+InputBuffer *input_of(Session *s, void *handle) {
+    auto *buffer = static_cast<InputBuffer *>(handle);
+    return buffer != nullptr && s->inputs.count(buffer) != 0 ? buffer : nullptr;
+}
+
+OutputBuffer *output_of(Session *s, void *handle) {
+    auto *buffer = static_cast<OutputBuffer *>(handle);
+    return buffer != nullptr && s->outputs.count(buffer) != 0 ? buffer : nullptr;
+}
+
+NVENCSTATUS NVENCAPI destroy_input_buffer(void *encoder, NV_ENC_INPUT_PTR handle) {
+    const std::lock_guard lock(g_mutex);
+    Session *s = session_of(encoder);
+    if (s == nullptr) {
+        return refuse(nullptr, NV_ENC_ERR_INVALID_ENCODERDEVICE, "%s: not a session", __func__);
+    }
+    InputBuffer *buffer = input_of(s, handle);
+    if (buffer == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncDestroyInputBuffer: not this session's");
+    }
+    if (buffer->locked) {
+        misuse("nvEncDestroyInputBuffer on a locked input buffer");
+    }
+    s->inputs.erase(buffer);
+    for (auto it = s->held.begin(); it != s->held.end();) {
+        it = it->input == buffer ? s->held.erase(it) : it + 1;
+    }
+    delete buffer;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI create_bitstream_buffer(void *encoder,
+                                             NV_ENC_CREATE_BITSTREAM_BUFFER *params) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    INITIALIZED_OR_FAIL(s);
+    if (params == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncCreateBitstreamBuffer: NULL");
+    }
+    CHECK_VERSION(s, params->version, NV_ENC_CREATE_BITSTREAM_BUFFER_VER,
+                  "NV_ENC_CREATE_BITSTREAM_BUFFER");
+    auto *buffer = new OutputBuffer;
+    buffer->session = s;
+    s->outputs.insert(buffer);
+    params->bitstreamBuffer = buffer;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI destroy_bitstream_buffer(void *encoder, NV_ENC_OUTPUT_PTR handle) {
+    const std::lock_guard lock(g_mutex);
+    Session *s = session_of(encoder);
+    if (s == nullptr) {
+        return refuse(nullptr, NV_ENC_ERR_INVALID_ENCODERDEVICE, "%s: not a session", __func__);
+    }
+    OutputBuffer *buffer = output_of(s, handle);
+    if (buffer == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncDestroyBitstreamBuffer: not this session's");
+    }
+    if (buffer->locked) {
+        misuse("nvEncDestroyBitstreamBuffer on a locked bitstream buffer");
+    }
+    s->outputs.erase(buffer);
+    s->queue.erase(std::remove(s->queue.begin(), s->queue.end(), buffer), s->queue.end());
+    delete buffer;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI lock_input_buffer(void *encoder, NV_ENC_LOCK_INPUT_BUFFER *params) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    INITIALIZED_OR_FAIL(s);
+    if (params == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncLockInputBuffer: NULL");
+    }
+    CHECK_VERSION(s, params->version, NV_ENC_LOCK_INPUT_BUFFER_VER, "NV_ENC_LOCK_INPUT_BUFFER");
+    InputBuffer *buffer = input_of(s, params->inputBuffer);
+    if (buffer == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncLockInputBuffer: not this session's buffer");
+    }
+    if (buffer->locked) {
+        return refuse(s, NV_ENC_ERR_LOCK_BUSY, "nvEncLockInputBuffer: already locked");
+    }
+    if (buffer->held) {
+        // Rewriting it now would change a picture NVENC has not coded yet.
+        return refuse(s, NV_ENC_ERR_ENCODER_BUSY,
+                      "nvEncLockInputBuffer: its picture is still held for B-frame coding");
+    }
+    buffer->locked = true;
+    params->bufferDataPtr = buffer->data.data();
+    params->pitch = buffer->pitch;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI unlock_input_buffer(void *encoder, NV_ENC_INPUT_PTR handle) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    InputBuffer *buffer = input_of(s, handle);
+    if (buffer == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncUnlockInputBuffer: not this session's");
+    }
+    if (!buffer->locked) {
+        return refuse(s, NV_ENC_ERR_INVALID_CALL, "nvEncUnlockInputBuffer: not locked");
+    }
+    buffer->locked = false;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI encode_picture(void *encoder, NV_ENC_PIC_PARAMS *pic) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    INITIALIZED_OR_FAIL(s);
+    if (pic == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncEncodePicture: NULL");
+    }
+    CHECK_VERSION(s, pic->version, NV_ENC_PIC_PARAMS_VER, "NV_ENC_PIC_PARAMS");
+    if ((pic->encodePicFlags & NV_ENC_PIC_FLAG_EOS) != 0) {
+        if (pic->inputBuffer != nullptr || pic->outputBitstream != nullptr) {
+            return refuse(s, NV_ENC_ERR_INVALID_PARAM, "EOS picture carries buffers");
+        }
+        s->ended = true;
+        const NVENCSTATUS status = code_held(*s);
+        return status;
+    }
+    if (s->ended) {
+        return refuse(s, NV_ENC_ERR_INVALID_CALL, "picture after the end-of-stream picture");
+    }
+    const int lose_after = env_int("FAKE_NVENC_LOSE_DEVICE_AFTER", -1);
+    if (lose_after >= 0 && s->pictures >= static_cast<uint32_t>(lose_after)) {
+        s->lost = true;
+        return refuse(s, NV_ENC_ERR_DEVICE_NOT_EXIST,
+                      "the GPU has fallen off the bus (emulated after %d pictures)", lose_after);
+    }
+    InputBuffer *in = input_of(s, pic->inputBuffer);
+    OutputBuffer *out = output_of(s, pic->outputBitstream);
+    if (in == nullptr || out == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR,
+                      "nvEncEncodePicture: input or bitstream buffer is not this session's");
+    }
+    if (in->locked) {
+        return refuse(s, NV_ENC_ERR_INVALID_CALL, "nvEncEncodePicture: input buffer still locked");
+    }
+    if (in->held) {
+        return refuse(s, NV_ENC_ERR_INVALID_CALL,
+                      "nvEncEncodePicture: input buffer's previous picture is still held");
+    }
+    if (out->queued || out->filled || out->locked) {
+        return refuse(s, NV_ENC_ERR_INVALID_CALL,
+                      "nvEncEncodePicture: bitstream buffer still holds an unread picture");
+    }
+    if (pic->inputWidth != s->init.encodeWidth || pic->inputHeight != s->init.encodeHeight ||
+        pic->inputPitch != in->pitch || pic->bufferFmt != in->format) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM,
+                      "nvEncEncodePicture: size %ux%u pitch %u format 0x%x do not match the "
+                      "buffer (%ux%u pitch %u)",
+                      pic->inputWidth, pic->inputHeight, pic->inputPitch,
+                      static_cast<unsigned>(pic->bufferFmt), s->init.encodeWidth,
+                      s->init.encodeHeight, in->pitch);
+    }
+    if (pic->pictureStruct != NV_ENC_PIC_STRUCT_FRAME) {
+        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "only progressive frames are emulated");
+    }
+    const uint32_t known =
+        NV_ENC_PIC_FLAG_FORCEIDR | NV_ENC_PIC_FLAG_FORCEINTRA | NV_ENC_PIC_FLAG_OUTPUT_SPSPPS;
+    if ((pic->encodePicFlags & ~known) != 0) {
+        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "encodePicFlags 0x%x not emulated",
+                      pic->encodePicFlags);
+    }
+    out->queued = true;
+    s->queue.push_back(out);
+    ++s->pictures;
+    const HeldPicture picture{in, pic->inputTimeStamp, pic->inputDuration, pic->encodePicFlags};
+
+    // NVENC's picture-type decision.
+    const bool forced = (pic->encodePicFlags & NV_ENC_PIC_FLAG_FORCEIDR) != 0;
+    const bool idr = s->coded + s->held.size() == 0 || forced || s->since_idr >= s->idr_period;
+    const bool anchor =
+        idr || s->since_anchor + 1 >= static_cast<uint32_t>(s->config.frameIntervalP);
+    if (!anchor) {
+        in->held = true;
+        s->held.push_back(picture);
+        ++s->since_anchor;
+        ++s->since_idr;
+        return NV_ENC_ERR_NEED_MORE_INPUT;
+    }
+    NVENCSTATUS status = code_held(*s);
+    if (status == NV_ENC_SUCCESS) {
+        const bool intra = !idr && (s->since_idr % s->config.gopLength == 0 ||
+                                    (pic->encodePicFlags & NV_ENC_PIC_FLAG_FORCEINTRA) != 0);
+        in->held = true;
+        status = code_picture(*s, picture, idr, intra);
+    }
+    s->since_anchor = 0;
+    s->since_idr = idr ? 1 : s->since_idr + 1;
+    return status;
+}
+
+NVENCSTATUS NVENCAPI lock_bitstream(void *encoder, NV_ENC_LOCK_BITSTREAM *params) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    INITIALIZED_OR_FAIL(s);
+    if (params == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncLockBitstream: NULL");
+    }
+    CHECK_VERSION(s, params->version, NV_ENC_LOCK_BITSTREAM_VER, "NV_ENC_LOCK_BITSTREAM");
+    OutputBuffer *out = output_of(s, params->outputBitstream);
+    if (out == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncLockBitstream: not this session's buffer");
+    }
+    if (out->locked) {
+        return refuse(s, NV_ENC_ERR_LOCK_BUSY, "nvEncLockBitstream: already locked");
+    }
+    if (out->queued) {
+        // In synchronous mode a real driver would wait for a picture that
+        // only more input can complete.
+        return refuse(s, NV_ENC_ERR_INVALID_CALL,
+                      "nvEncLockBitstream on a buffer whose picture is still held "
+                      "(NEED_MORE_INPUT): it would block forever");
+    }
+    if (!out->filled) {
+        return refuse(s, NV_ENC_ERR_INVALID_CALL,
+                      "nvEncLockBitstream: nothing was encoded into it");
+    }
+    out->locked = true;
+    params->bitstreamBufferPtr = out->data.data();
+    params->bitstreamSizeInBytes = static_cast<uint32_t>(out->data.size());
+    params->outputTimeStamp = out->timestamp;
+    params->outputDuration = out->duration;
+    params->pictureType = out->type;
+    params->pictureStruct = NV_ENC_PIC_STRUCT_FRAME;
+    params->frameIdx = out->frame_index;
+    params->numSlices = 1;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI unlock_bitstream(void *encoder, NV_ENC_OUTPUT_PTR handle) {
+    const std::lock_guard lock(g_mutex);
+    SESSION_OR_FAIL(encoder, s);
+    OutputBuffer *out = output_of(s, handle);
+    if (out == nullptr) {
+        return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncUnlockBitstream: not this session's");
+    }
+    if (!out->locked) {
+        return refuse(s, NV_ENC_ERR_INVALID_CALL, "nvEncUnlockBitstream: not locked");
+    }
+    out->locked = false;
+    out->filled = false;
+    out->data.clear();
+    return NV_ENC_SUCCESS;
+}
+
+const char *NVENCAPI get_last_error(void *encoder) {
+    const std::lock_guard lock(g_mutex);
+    Session *s = session_of(encoder);
+    return s != nullptr ? s->last_error.c_str() : "not a session handle";
+}
+
+NVENCSTATUS NVENCAPI destroy_encoder(void *encoder) {
+    const std::lock_guard lock(g_mutex);
+    Session *s = session_of(encoder);
+    if (s == nullptr) {
+        return refuse(nullptr, NV_ENC_ERR_INVALID_ENCODERDEVICE, "%s: not a session", __func__);
+    }
+    if (!s->inputs.empty() || !s->outputs.empty()) {
+        misuse("nvEncDestroyEncoder with " + std::to_string(s->inputs.size()) + " input and " +
+               std::to_string(s->outputs.size()) + " bitstream buffers never destroyed");
+    }
+    close_backend(*s);
+    fake_cuda_context_add_session(s->context, -1);
+    --g_live_sessions;
+    s->magic = 0;
+    delete s;
+    return NV_ENC_SUCCESS;
+}
+
+NVENCSTATUS NVENCAPI open_session_ex(NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS *params, void **encoder) {
+    const std::lock_guard lock(g_mutex);
+    if (params == nullptr || encoder == nullptr) {
+        return refuse(nullptr, NV_ENC_ERR_INVALID_PTR, "nvEncOpenEncodeSessionEx: NULL");
+    }
+    *encoder = nullptr;
+    CHECK_VERSION(nullptr, params->version, NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS_VER,
+                  "NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS");
+    if (params->apiVersion != NVENCAPI_VERSION) {
+        return refuse(nullptr, NV_ENC_ERR_INVALID_VERSION, "apiVersion 0x%x, expected 0x%x",
+                      params->apiVersion, NVENCAPI_VERSION);
+    }
+    if (params->deviceType != NV_ENC_DEVICE_TYPE_CUDA) {
+        return refuse(nullptr, NV_ENC_ERR_UNSUPPORTED_DEVICE, "only CUDA devices are emulated");
+    }
+    if (!fake_cuda_context_is_live(params->device)) {
+        return refuse(nullptr, NV_ENC_ERR_INVALID_DEVICE, "device is not a live CUcontext");
+    }
+    const int limit = env_int("FAKE_NVENC_MAX_SESSIONS", -1);
+    if (limit >= 0 && g_live_sessions >= limit) {
+        // What GeForce drivers answer once their session limit is reached.
+        return refuse(nullptr, NV_ENC_ERR_OUT_OF_MEMORY,
+                      "session limit of %d reached (emulated consumer-card limit)", limit);
+    }
+    auto *s = new Session;
+    s->context = params->device;
+    fake_cuda_context_add_session(s->context, 1);
+    ++g_live_sessions;
+    *encoder = s;
+    return NV_ENC_SUCCESS;
+}
+
+} // namespace
+
+FAKE_EXPORT NVENCSTATUS NVENCAPI NvEncodeAPIGetMaxSupportedVersion(uint32_t *version) {
+    if (version == nullptr) {
+        return NV_ENC_ERR_INVALID_PTR;
+    }
+    uint32_t major = NVENCAPI_MAJOR_VERSION;
+    uint32_t minor = NVENCAPI_MINOR_VERSION;
+    if (const char *text = std::getenv("FAKE_NVENC_API_VERSION")) {
+        unsigned a = 0;
+        unsigned b = 0;
+        if (std::sscanf(text, "%u.%u", &a, &b) == 2) {
+            major = a;
+            minor = b;
+        }
+    }
+    *version = (major << 4) | minor;
+    return NV_ENC_SUCCESS;
+}
+
+FAKE_EXPORT NVENCSTATUS NVENCAPI NvEncodeAPICreateInstance(NV_ENCODE_API_FUNCTION_LIST *list) {
+    if (list == nullptr) {
+        return NV_ENC_ERR_INVALID_PTR;
+    }
+    if (list->version != NV_ENCODE_API_FUNCTION_LIST_VER) {
+        return refuse(nullptr, NV_ENC_ERR_INVALID_VERSION,
+                      "NV_ENCODE_API_FUNCTION_LIST: version 0x%08x, expected 0x%08x", list->version,
+                      NV_ENCODE_API_FUNCTION_LIST_VER);
+    }
+    const uint32_t version = list->version;
+    *list = NV_ENCODE_API_FUNCTION_LIST{};
+    list->version = version;
+    list->nvEncOpenEncodeSessionEx = open_session_ex;
+    list->nvEncGetEncodeGUIDCount = get_encode_guid_count;
+    list->nvEncGetEncodeGUIDs = get_encode_guids;
+    list->nvEncGetEncodeCaps = get_encode_caps;
+    list->nvEncGetEncodePresetConfigEx = get_preset_config_ex;
+    list->nvEncInitializeEncoder = initialize_encoder;
+    list->nvEncGetSequenceParams = get_sequence_params;
+    list->nvEncCreateInputBuffer = create_input_buffer;
+    list->nvEncDestroyInputBuffer = destroy_input_buffer;
+    list->nvEncCreateBitstreamBuffer = create_bitstream_buffer;
+    list->nvEncDestroyBitstreamBuffer = destroy_bitstream_buffer;
+    list->nvEncLockInputBuffer = lock_input_buffer;
+    list->nvEncUnlockInputBuffer = unlock_input_buffer;
+    list->nvEncEncodePicture = encode_picture;
+    list->nvEncLockBitstream = lock_bitstream;
+    list->nvEncUnlockBitstream = unlock_bitstream;
+    list->nvEncGetLastErrorString = get_last_error;
+    list->nvEncDestroyEncoder = destroy_encoder;
+    // Everything else stays NULL: the plugin must not need it.
+    return NV_ENC_SUCCESS;
+}
