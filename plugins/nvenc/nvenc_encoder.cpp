@@ -415,6 +415,11 @@ void apply_rate_control(const vtc_encoder_config &config, const Plan &plan, NV_E
     switch (config.rate_control) {
     case VTC_RATE_CONTROL_CQP:
         rc.rateControlMode = NV_ENC_PARAMS_RC_CONSTQP;
+        // The preset's bitrates mean nothing here; leave none behind.
+        rc.averageBitRate = 0;
+        rc.maxBitRate = 0;
+        rc.vbvBufferSize = 0;
+        rc.targetQuality = 0;
         rc.constQP.qpIntra = static_cast<uint32_t>(plan.quality);
         rc.constQP.qpInterP = static_cast<uint32_t>(plan.quality);
         rc.constQP.qpInterB = static_cast<uint32_t>(plan.quality);

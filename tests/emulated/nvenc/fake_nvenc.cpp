@@ -880,6 +880,25 @@ NVENCSTATUS NVENCAPI initialize_encoder(void *encoder, NV_ENC_INITIALIZE_PARAMS 
         return opened;
     }
     s->initialized = true;
+    if (const char *path = std::getenv("FAKE_NVENC_TRACE"); path != nullptr && *path != '\0') {
+        if (FILE *file = std::fopen(path, "a")) {
+            const char *mode = rc.rateControlMode == NV_ENC_PARAMS_RC_CONSTQP ? "cqp"
+                               : rc.rateControlMode == NV_ENC_PARAMS_RC_CBR   ? "cbr"
+                                                                              : "vbr";
+            std::fprintf(file,
+                         "INIT codec=%s preset=p%d tuning=%d rc=%s avg=%u max=%u vbv=%u cq=%u "
+                         "qp=%u gop=%u idr=%u bframes=%d repeat=%d dar=%u:%u fps=%u/%u "
+                         "bits=%d lookahead=%u\n",
+                         hevc ? "hevc" : "h264", preset_number(params->presetGUID),
+                         static_cast<int>(params->tuningInfo), mode, rc.averageBitRate,
+                         rc.maxBitRate, rc.vbvBufferSize, rc.targetQuality, rc.constQP.qpInterP,
+                         cfg.gopLength, s->idr_period, cfg.frameIntervalP - 1,
+                         s->repeat_headers ? 1 : 0, params->darWidth, params->darHeight,
+                         params->frameRateNum, params->frameRateDen, ten_bit ? 10 : 8,
+                         rc.enableLookahead ? static_cast<unsigned>(rc.lookaheadDepth) : 0u);
+            std::fclose(file);
+        }
+    }
     return NV_ENC_SUCCESS;
 }
 
