@@ -571,9 +571,20 @@ void NvencEncoder::query_caps_for(int32_t codec, const vtc_host &, vtc_encoder_c
     }
 }
 
+namespace {
+// Everything the config alone decides is checked before the driver is even
+// loaded, so a bad config is INVALID_ARG / UNSUPPORTED on every machine.
+const Driver &driver_for(const vtc_encoder_config &config) {
+    (void)validate(config);
+    (void)parse_preset(config.preset);
+    (void)parse_options(config.options);
+    (void)parse_device_ordinal(config.device);
+    return driver();
+}
+} // namespace
+
 NvencEncoder::NvencEncoder(const vtc_host &host, const vtc_encoder_config &config)
-    : host_(host), config_(config), driver_(driver()) {
-    // Everything the config decides is checked before the device is touched.
+    : host_(host), config_(config), driver_(driver_for(config)) {
     const Plan plan = validate(config);
     const PresetChoice preset = parse_preset(config.preset);
     const Options options = parse_options(config.options);
@@ -632,6 +643,14 @@ NvencEncoder::NvencEncoder(const vtc_host &host, const vtc_encoder_config &confi
     cfg.gopLength = gop;
     if (config.max_b_frames != VTC_B_FRAMES_DEFAULT) {
         cfg.frameIntervalP = config.max_b_frames + 1;
+    }
+    if (config.profile == VTC_PROFILE_H264_BASELINE) {
+        // Baseline has no B-slices: the preset's B-frames must go.
+        if (config.max_b_frames > 0) {
+            fail(VTC_ERR_UNSUPPORTED, "H.264 Baseline has no B-frames (max_b_frames " +
+                                          std::to_string(config.max_b_frames) + ")");
+        }
+        cfg.frameIntervalP = 1;
     }
     cfg.frameIntervalP = std::clamp(cfg.frameIntervalP, 1, device.max_b_frames + 1);
     reorder_delay_ = cfg.frameIntervalP - 1;

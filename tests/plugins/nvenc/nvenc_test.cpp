@@ -459,6 +459,26 @@ TEST_CASE("the GOP length gives IDRs every max_keyframe_interval frames") {
     }
 }
 
+TEST_CASE("H.264 Baseline drops the preset's B-frames and decodes as Baseline") {
+    vtc_encoder_config config = make_config(VTC_CODEC_H264);
+    config.profile = VTC_PROFILE_H264_BASELINE;
+    Trace trace;
+    const Encoded encoded = encode(config, 10, {0, 5});
+    REQUIRE_MESSAGE(encoded.failure == VTC_OK, encoded.failure_text);
+    CHECK(trace.text().find("bframes=0") != std::string::npos);
+    const DecodeReport report =
+        vtc::test::decode_stream(VTC_CODEC_H264, encoded.extradata, encoded.packets);
+    REQUIRE_MESSAGE(report.ok, report.error);
+    // profile_idc 66; libavcodec adds a flag bit for Constrained Baseline.
+    CHECK((report.profile & 0xff) == 66);
+    CHECK(keyframe_pts(report) == std::vector<int64_t>{0, 5});
+
+    config.max_b_frames = 2;
+    TestHost host;
+    const CreateResult refused = create(config, host);
+    CHECK(refused.status == VTC_ERR_UNSUPPORTED);
+}
+
 TEST_CASE("HEVC Main10 from I420_10 and from P010") {
     for (int32_t format : {VTC_PIXEL_FORMAT_I420_10, VTC_PIXEL_FORMAT_P010}) {
         CAPTURE(format);
