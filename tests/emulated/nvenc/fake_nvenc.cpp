@@ -39,11 +39,9 @@
 //   FAKE_NVENC_TRACE=FILE            appends one line per encoded picture (type, pts)
 #include "fake_cuda.h"
 
-#include <ffnvcodec/nvEncodeAPI.h>
+#include "fake_codec.hpp"
 
-#include <cstdint>
-#include <x264.h>
-#include <x265.h>
+#include <ffnvcodec/nvEncodeAPI.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -51,6 +49,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -166,10 +165,7 @@ struct Session {
     uint32_t since_idr = 0;
     uint32_t since_anchor = 0;
     std::vector<uint8_t> headers; // parameter sets, Annex B
-    x264_t *x264 = nullptr;
-    const x265_api *x265 = nullptr;
-    x265_encoder *x265_enc = nullptr;
-    x265_param *x265_par = nullptr;
+    std::unique_ptr<fake_nvenc::Codec> codec;
     std::vector<uint8_t> planes[3];
 };
 
@@ -336,20 +332,20 @@ NVENCSTATUS NVENCAPI get_preset_config_ex(void *encoder, GUID codec, GUID preset
 // ---------------------------------------------------------------------------
 // Encoding backends
 
-void x264_quiet(void *, int, const char *, va_list) {}
-
 template <class Vui>
-void vui_numbers(const Vui &vui, int &primaries, int &transfer, int &matrix, int &full_range) {
-    primaries = vui.colourDescriptionPresentFlag ? static_cast<int>(vui.colourPrimaries) : 2;
-    transfer = vui.colourDescriptionPresentFlag ? static_cast<int>(vui.transferCharacteristics) : 2;
-    matrix = vui.colourDescriptionPresentFlag ? static_cast<int>(vui.colourMatrix) : 2;
-    full_range = vui.videoSignalTypePresentFlag ? static_cast<int>(vui.videoFullRangeFlag) : -1;
+void vui_numbers(const Vui &vui, fake_nvenc::CodecSettings &settings) {
+    if (vui.colourDescriptionPresentFlag) {
+        settings.primaries = static_cast<int>(vui.colourPrimaries);
+        settings.transfer = static_cast<int>(vui.transferCharacteristics);
+        settings.matrix = static_cast<int>(vui.colourMatrix);
+    }
+    settings.full_range =
+        vui.videoSignalTypePresentFlag ? static_cast<int>(vui.videoFullRangeFlag) : -1;
 }
 
-// Sample aspect ratio from the display aspect ratio NVENC is given.
-void sample_aspect(const NV_ENC_INITIALIZE_PARAMS &init, int &sar_w, int &sar_h) {
-    sar_w = 0;
-    sar_h = 0;
+// Sample aspect ratio from the display aspect ratio NVENC is given, as the
+// driver derives the VUI aspect ratio.
+void sample_aspect(const NV_ENC_INITIALIZE_PARAMS &init, fake_nvenc::CodecSettings &settings) {
     if (init.darWidth == 0 || init.darHeight == 0) {
         return;
     }
@@ -362,206 +358,54 @@ void sample_aspect(const NV_ENC_INITIALIZE_PARAMS &init, int &sar_w, int &sar_h)
         a = b;
         b = t;
     }
-    sar_w = static_cast<int>(w / a);
-    sar_h = static_cast<int>(h / a);
+    settings.sar_width = static_cast<int>(w / a);
+    settings.sar_height = static_cast<int>(h / a);
 }
 
-NVENCSTATUS open_x264(Session &s) {
+NVENCSTATUS open_codec(Session &s) {
     const NV_ENC_CONFIG &cfg = s.config;
     const NV_ENC_RC_PARAMS &rc = cfg.rcParams;
-    x264_param_t p;
-    const int preset = preset_number(s.init.presetGUID);
-    x264_param_default_preset(&p, preset <= 3 ? "ultrafast" : "superfast", nullptr);
-    p.pf_log = x264_quiet;
-    p.i_log_level = X264_LOG_NONE;
-    p.i_width = static_cast<int>(s.init.encodeWidth);
-    p.i_height = static_cast<int>(s.init.encodeHeight);
-    p.i_csp = X264_CSP_I420;
-    p.i_bitdepth = 8;
-    p.i_threads = 1;
-    p.b_sliced_threads = 0;
-    p.i_sync_lookahead = 0;
-    p.rc.i_lookahead = 0;
-    p.rc.b_mb_tree = 0;
-    p.i_bframe = 0; // see the LIMIT note at the top
-    p.i_keyint_max = X264_KEYINT_MAX_INFINITE;
-    p.i_scenecut_threshold = 0;
-    p.b_repeat_headers = 0; // the fake inserts the parameter sets itself
-    p.b_annexb = 1;
-    p.b_vfr_input = 0;
-    p.i_fps_num = s.init.frameRateNum;
-    p.i_fps_den = s.init.frameRateDen;
+    fake_nvenc::CodecSettings settings;
+    settings.hevc = s.hevc;
+    settings.ten_bit = s.ten_bit;
+    settings.width = static_cast<int>(s.init.encodeWidth);
+    settings.height = static_cast<int>(s.init.encodeHeight);
+    settings.fps_num = s.init.frameRateNum;
+    settings.fps_den = s.init.frameRateDen;
+    settings.preset = preset_number(s.init.presetGUID);
     switch (rc.rateControlMode) {
     case NV_ENC_PARAMS_RC_CONSTQP:
-        p.rc.i_rc_method = X264_RC_CQP;
-        p.rc.i_qp_constant = static_cast<int>(rc.constQP.qpInterP);
+        settings.rc = fake_nvenc::CodecSettings::Rc::cqp;
+        settings.qp = rc.constQP.qpInterP;
         break;
     case NV_ENC_PARAMS_RC_CBR:
-        p.rc.i_rc_method = X264_RC_ABR;
-        p.rc.i_bitrate = static_cast<int>(rc.averageBitRate / 1000);
-        p.rc.i_vbv_max_bitrate = p.rc.i_bitrate;
-        p.rc.i_vbv_buffer_size = static_cast<int>(std::max(rc.vbvBufferSize / 1000, 1u));
-        break;
-    default: // VBR
-        if (rc.averageBitRate == 0) {
-            p.rc.i_rc_method = X264_RC_CRF;
-            p.rc.f_rf_constant =
-                rc.targetQuality != 0 ? static_cast<float>(rc.targetQuality) : 23.0f;
-        } else {
-            p.rc.i_rc_method = X264_RC_ABR;
-            p.rc.i_bitrate = static_cast<int>(rc.averageBitRate / 1000);
-        }
-        if (rc.maxBitRate != 0) {
-            p.rc.i_vbv_max_bitrate = static_cast<int>(rc.maxBitRate / 1000);
-            p.rc.i_vbv_buffer_size = static_cast<int>(
-                std::max((rc.vbvBufferSize != 0 ? rc.vbvBufferSize : rc.maxBitRate) / 1000, 1u));
-        }
-        break;
-    }
-    int primaries = 2;
-    int transfer = 2;
-    int matrix = 2;
-    int full_range = -1;
-    vui_numbers(cfg.encodeCodecConfig.h264Config.h264VUIParameters, primaries, transfer, matrix,
-                full_range);
-    p.vui.i_colorprim = primaries;
-    p.vui.i_transfer = transfer;
-    p.vui.i_colmatrix = matrix;
-    if (full_range >= 0) {
-        p.vui.b_fullrange = full_range;
-    }
-    sample_aspect(s.init, p.vui.i_sar_width, p.vui.i_sar_height);
-    const char *profile = "high";
-    if (same(cfg.profileGUID, NV_ENC_H264_PROFILE_BASELINE_GUID)) {
-        profile = "baseline";
-    } else if (same(cfg.profileGUID, NV_ENC_H264_PROFILE_MAIN_GUID)) {
-        profile = "main";
-    }
-    if (x264_param_apply_profile(&p, profile) < 0) {
-        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "x264 refused profile %s", profile);
-    }
-    s.x264 = x264_encoder_open(&p);
-    if (s.x264 == nullptr) {
-        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "x264_encoder_open refused the settings");
-    }
-    x264_nal_t *nals = nullptr;
-    int count = 0;
-    x264_encoder_headers(s.x264, &nals, &count);
-    for (int i = 0; i < count; ++i) {
-        if (nals[i].i_type == NAL_SPS || nals[i].i_type == NAL_PPS) {
-            s.headers.insert(s.headers.end(), nals[i].p_payload,
-                             nals[i].p_payload + nals[i].i_payload);
-        }
-    }
-    return NV_ENC_SUCCESS;
-}
-
-NVENCSTATUS open_x265(Session &s) {
-    const NV_ENC_CONFIG &cfg = s.config;
-    const NV_ENC_RC_PARAMS &rc = cfg.rcParams;
-    s.x265 = x265_api_get(s.ten_bit ? 10 : 8);
-    if (s.x265 == nullptr) {
-        return refuse(&s, NV_ENC_ERR_UNSUPPORTED_PARAM, "this libx265 has no %d-bit encoder",
-                      s.ten_bit ? 10 : 8);
-    }
-    const x265_api &api = *s.x265;
-    s.x265_par = api.param_alloc();
-    x265_param *p = s.x265_par;
-    api.param_default_preset(p, "ultrafast", "zerolatency");
-    p->logLevel = X265_LOG_NONE;
-    p->sourceWidth = static_cast<int>(s.init.encodeWidth);
-    p->sourceHeight = static_cast<int>(s.init.encodeHeight);
-    p->internalCsp = X265_CSP_I420;
-    p->fpsNum = s.init.frameRateNum;
-    p->fpsDenom = s.init.frameRateDen;
-    p->bRepeatHeaders = 0;
-    p->bAnnexB = 1;
-    p->bEmitInfoSEI = 0;
-    auto set = [&](const char *name, const std::string &value) {
-        if (api.param_parse(p, name, value.c_str()) != 0) {
-            std::fprintf(stderr, "fake-nvenc: x265 refused %s=%s\n", name, value.c_str());
-            return false;
-        }
-        return true;
-    };
-    bool ok = set("pools", "none") && set("frame-threads", "1") && set("bframes", "0") &&
-              set("rc-lookahead", "0") && set("scenecut", "0") && set("keyint", "-1") &&
-              set("open-gop", "0") && set("wpp", "0");
-    switch (rc.rateControlMode) {
-    case NV_ENC_PARAMS_RC_CONSTQP:
-        ok = ok && set("qp", std::to_string(rc.constQP.qpInterP));
-        break;
-    case NV_ENC_PARAMS_RC_CBR:
-        ok = ok && set("bitrate", std::to_string(rc.averageBitRate / 1000)) &&
-             set("vbv-maxrate", std::to_string(rc.averageBitRate / 1000)) &&
-             set("vbv-bufsize", std::to_string(std::max(rc.vbvBufferSize / 1000, 1u)));
+        settings.rc = fake_nvenc::CodecSettings::Rc::cbr;
         break;
     default:
-        if (rc.averageBitRate == 0) {
-            ok = ok && set("crf", std::to_string(rc.targetQuality != 0 ? rc.targetQuality : 28));
-        } else {
-            ok = ok && set("bitrate", std::to_string(rc.averageBitRate / 1000));
-        }
-        if (rc.maxBitRate != 0) {
-            ok = ok && set("vbv-maxrate", std::to_string(rc.maxBitRate / 1000)) &&
-                 set("vbv-bufsize",
-                     std::to_string(std::max(
-                         (rc.vbvBufferSize != 0 ? rc.vbvBufferSize : rc.maxBitRate) / 1000, 1u)));
-        }
+        settings.rc = fake_nvenc::CodecSettings::Rc::vbr;
         break;
     }
-    int primaries = 2;
-    int transfer = 2;
-    int matrix = 2;
-    int full_range = -1;
-    vui_numbers(cfg.encodeCodecConfig.hevcConfig.hevcVUIParameters, primaries, transfer, matrix,
-                full_range);
-    if (primaries != 2 || transfer != 2 || matrix != 2) {
-        ok = ok && set("colorprim", std::to_string(primaries)) &&
-             set("transfer", std::to_string(transfer)) &&
-             set("colormatrix", std::to_string(matrix));
+    settings.average_kbps = rc.averageBitRate / 1000;
+    settings.max_kbps = rc.maxBitRate / 1000;
+    settings.vbv_kbits = rc.vbvBufferSize / 1000;
+    settings.quality = rc.targetQuality != 0 ? rc.targetQuality : (s.hevc ? 28u : 23u);
+    if (s.hevc) {
+        vui_numbers(cfg.encodeCodecConfig.hevcConfig.hevcVUIParameters, settings);
+        settings.profile = s.ten_bit ? "main10" : "main";
+    } else {
+        vui_numbers(cfg.encodeCodecConfig.h264Config.h264VUIParameters, settings);
+        settings.profile = same(cfg.profileGUID, NV_ENC_H264_PROFILE_BASELINE_GUID) ? "baseline"
+                           : same(cfg.profileGUID, NV_ENC_H264_PROFILE_MAIN_GUID)   ? "main"
+                                                                                    : "high";
     }
-    if (full_range >= 0) {
-        ok = ok && set("range", full_range != 0 ? "full" : "limited");
+    sample_aspect(s.init, settings);
+    std::string error;
+    s.codec = fake_nvenc::Codec::open(settings, error);
+    if (s.codec == nullptr) {
+        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "%s", error.c_str());
     }
-    int sar_w = 0;
-    int sar_h = 0;
-    sample_aspect(s.init, sar_w, sar_h);
-    if (sar_w > 0) {
-        ok = ok && set("sar", std::to_string(sar_w) + ":" + std::to_string(sar_h));
-    }
-    if (!ok || api.param_apply_profile(p, s.ten_bit ? "main10" : "main") != 0) {
-        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "x265 refused the settings");
-    }
-    s.x265_enc = api.encoder_open(p);
-    if (s.x265_enc == nullptr) {
-        return refuse(&s, NV_ENC_ERR_INVALID_PARAM, "x265_encoder_open refused the settings");
-    }
-    x265_nal *nals = nullptr;
-    uint32_t count = 0;
-    api.encoder_headers(s.x265_enc, &nals, &count);
-    for (uint32_t i = 0; i < count; ++i) {
-        if (nals[i].type == NAL_UNIT_VPS || nals[i].type == NAL_UNIT_SPS ||
-            nals[i].type == NAL_UNIT_PPS) {
-            s.headers.insert(s.headers.end(), nals[i].payload, nals[i].payload + nals[i].sizeBytes);
-        }
-    }
+    s.headers = s.codec->headers();
     return NV_ENC_SUCCESS;
-}
-
-void close_backend(Session &s) {
-    if (s.x264 != nullptr) {
-        x264_encoder_close(s.x264);
-        s.x264 = nullptr;
-    }
-    if (s.x265_enc != nullptr) {
-        s.x265->encoder_close(s.x265_enc);
-        s.x265_enc = nullptr;
-    }
-    if (s.x265_par != nullptr) {
-        s.x265->param_free(s.x265_par);
-        s.x265_par = nullptr;
-    }
 }
 
 void trace(const char *type, uint64_t timestamp) {
@@ -626,54 +470,15 @@ NVENCSTATUS code_picture(Session &s, const HeldPicture &picture, bool idr, bool 
 
     std::vector<uint8_t> bytes;
     bool got_idr = false;
-    if (s.x264 != nullptr) {
-        x264_picture_t pic;
-        x264_picture_init(&pic);
-        pic.img.i_csp = X264_CSP_I420;
-        pic.img.i_plane = 3;
-        for (int i = 0; i < 3; ++i) {
-            pic.img.plane[i] = s.planes[i].data();
-            pic.img.i_stride[i] = static_cast<int>(i == 0 ? w : w / 2);
-        }
-        pic.i_pts = s.coded;
-        pic.i_type = idr ? X264_TYPE_IDR : intra ? X264_TYPE_I : X264_TYPE_P;
-        x264_picture_t result;
-        x264_nal_t *nals = nullptr;
-        int count = 0;
-        const int size = x264_encoder_encode(s.x264, &nals, &count, &pic, &result);
-        if (size <= 0) {
-            return refuse(&s, NV_ENC_ERR_GENERIC, "x264 produced no picture for frame %u", s.coded);
-        }
-        bytes.assign(nals[0].p_payload, nals[0].p_payload + size);
-        got_idr = result.i_type == X264_TYPE_IDR;
-    } else {
-        const x265_api &api = *s.x265;
-        x265_picture *pic = api.picture_alloc();
-        x265_picture *result = api.picture_alloc();
-        api.picture_init(s.x265_par, pic);
-        api.picture_init(s.x265_par, result);
-        pic->colorSpace = X265_CSP_I420;
-        pic->bitDepth = s.ten_bit ? 10 : 8;
-        for (int i = 0; i < 3; ++i) {
-            pic->planes[i] = s.planes[i].data();
-            pic->stride[i] = static_cast<int>((i == 0 ? w : w / 2) * sample);
-        }
-        pic->pts = s.coded;
-        pic->sliceType = idr ? X265_TYPE_IDR : intra ? X265_TYPE_I : X265_TYPE_P;
-        x265_nal *nals = nullptr;
-        uint32_t count = 0;
-        const int got = api.encoder_encode(s.x265_enc, &nals, &count, pic, result);
-        if (got > 0) {
-            for (uint32_t i = 0; i < count; ++i) {
-                bytes.insert(bytes.end(), nals[i].payload, nals[i].payload + nals[i].sizeBytes);
-            }
-            got_idr = result->sliceType == X265_TYPE_IDR;
-        }
-        api.picture_free(pic);
-        api.picture_free(result);
-        if (got <= 0) {
-            return refuse(&s, NV_ENC_ERR_GENERIC, "x265 produced no picture for frame %u", s.coded);
-        }
+    uint8_t *const planes[3] = {s.planes[0].data(), s.planes[1].data(), s.planes[2].data()};
+    const int strides[3] = {static_cast<int>(w * sample), static_cast<int>(w / 2 * sample),
+                            static_cast<int>(w / 2 * sample)};
+    const fake_nvenc::PictureType type = idr     ? fake_nvenc::PictureType::idr
+                                         : intra ? fake_nvenc::PictureType::i
+                                                 : fake_nvenc::PictureType::p;
+    std::string error;
+    if (!s.codec->encode(planes, strides, s.coded, type, bytes, got_idr, error)) {
+        return refuse(&s, NV_ENC_ERR_GENERIC, "picture %u: %s", s.coded, error.c_str());
     }
     if (idr != got_idr) {
         // The emulation's own promise: FORCEIDR / idrPeriod give an IDR
@@ -874,9 +679,8 @@ NVENCSTATUS NVENCAPI initialize_encoder(void *encoder, NV_ENC_INITIALIZE_PARAMS 
     s->init.encodeConfig = &s->config;
     s->hevc = hevc;
     s->ten_bit = ten_bit;
-    const NVENCSTATUS opened = hevc ? open_x265(*s) : open_x264(*s);
+    const NVENCSTATUS opened = open_codec(*s);
     if (opened != NV_ENC_SUCCESS) {
-        close_backend(*s);
         return opened;
     }
     s->initialized = true;
@@ -1220,7 +1024,7 @@ NVENCSTATUS NVENCAPI destroy_encoder(void *encoder) {
         misuse("nvEncDestroyEncoder with " + std::to_string(s->inputs.size()) + " input and " +
                std::to_string(s->outputs.size()) + " bitstream buffers never destroyed");
     }
-    close_backend(*s);
+    s->codec.reset();
     fake_cuda_context_add_session(s->context, -1);
     --g_live_sessions;
     s->magic = 0;
