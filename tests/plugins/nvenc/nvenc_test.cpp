@@ -151,6 +151,7 @@ struct Encoded {
     std::vector<EncodedPacket> packets;
     vtc_status failure = VTC_OK;
     std::string failure_text;
+    int held_back = 0; // frames after which no packet was ready (NEED_MORE_INPUT)
 };
 
 vtc_status collect(const vtc_encoder_vtbl &v, vtc_encoder *encoder, Encoded &out) {
@@ -193,7 +194,11 @@ Encoded encode(const vtc_encoder_config &config, int count, const std::set<int> 
             out.failure_text = v.last_error(created.encoder);
             break;
         }
+        const size_t before = out.packets.size();
         const vtc_status collected = collect(v, created.encoder, out);
+        if (collected == VTC_NEED_INPUT && out.packets.size() == before) {
+            ++out.held_back;
+        }
         if (collected < 0) {
             out.failure = collected;
             out.failure_text = v.last_error(created.encoder);
@@ -319,7 +324,18 @@ TEST_CASE("child: query_caps" * doctest::skip()) {
     vtc_encoder_caps caps{};
     caps.struct_size = sizeof caps;
     char error[512] = {};
-    const vtc_status status = plugin().h264->query_caps(nullptr, &caps, error, sizeof error);
+    const char *mode = std::getenv("VTC_NVENC_CHILD_MODE");
+    vtc_status status = VTC_OK;
+    if (mode != nullptr && std::string(mode) == "create-bad-preset") {
+        // Config errors are found before the driver is loaded.
+        vtc_encoder_config config = make_config(VTC_CODEC_H264);
+        config.preset = "p9";
+        TestHost host;
+        vtc_encoder *encoder = nullptr;
+        status = plugin().h264->create(host.get(), &config, &encoder, error, sizeof error);
+    } else {
+        status = plugin().h264->query_caps(nullptr, &caps, error, sizeof error);
+    }
     std::ofstream(out) << vtc_status_name(status) << "|" << error;
 }
 
@@ -392,6 +408,13 @@ TEST_CASE("no NVIDIA driver at all: NO_DEVICE naming the missing library") {
         return;
     }
     CHECK(result == "VTC_ERR_NO_DEVICE|libnvidia-encode.so.1 not found: no NVIDIA driver");
+
+    // A config that can never work is still INVALID_ARG there, not NO_DEVICE.
+    REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+    const std::string bad =
+        child_query_caps({"LD_LIBRARY_PATH=" + dir, "VTC_NVENC_CHILD_MODE=create-bad-preset"});
+    ::rmdir(dir.c_str());
+    CHECK(bad.rfind("VTC_ERR_INVALID_ARG|unknown NVENC preset 'p9'", 0) == 0);
 }
 
 TEST_CASE("a driver older than the plugin's NVENC API is refused with the versions") {
@@ -417,6 +440,11 @@ TEST_CASE("forced keyframes are IDRs exactly there, with parameter sets in-band"
         // The default preset (p4, high quality) holds B-positions back, so
         // packets trail frames: NEED_MORE_INPUT was exercised.
         CHECK(trace.text().find("bframes=2") != std::string::npos);
+        CHECK(encoded.held_back > 0);
+        // dts trails by the two B-positions: real NVENC codes a picture up to
+        // two slots ahead of its display position (the emulation does not
+        // reorder, so this pins the rule rather than observing a reorder).
+        CHECK(encoded.packets.front().dts == -2);
 
         const DecodeReport report =
             vtc::test::decode_stream(codec, encoded.extradata, encoded.packets);
@@ -437,6 +465,7 @@ TEST_CASE("forced keyframes are IDRs exactly there, with parameter sets in-band"
                 tail.push_back(p);
             }
         }
+        REQUIRE(!tail.empty());
         const DecodeReport alone = vtc::test::decode_stream(codec, {}, tail);
         REQUIRE_MESSAGE(alone.ok, alone.error);
         CHECK(alone.frames.size() == tail.size());
@@ -454,9 +483,17 @@ TEST_CASE("the GOP length gives IDRs every max_keyframe_interval frames") {
         vtc::test::decode_stream(VTC_CODEC_H264, encoded.extradata, encoded.packets);
     REQUIRE_MESSAGE(report.ok, report.error);
     CHECK(keyframe_pts(report) == std::vector<int64_t>{0, 10, 20});
+    // IDRs the GOP places (not forced) carry SPS and PPS in-band too.
+    for (const EncodedPacket &p : encoded.packets) {
+        if (p.is_keyframe) {
+            CHECK(has_nal(p.data, false, 7));
+            CHECK(has_nal(p.data, false, 8));
+        }
+    }
     for (const EncodedPacket &p : encoded.packets) {
         CHECK(p.dts == p.pts); // no B-frames: no reorder delay
     }
+    CHECK(encoded.held_back == 0); // and every frame's packet comes at once
 }
 
 TEST_CASE("H.264 Baseline drops the preset's B-frames and decodes as Baseline") {
