@@ -750,7 +750,8 @@ NvencEncoder::NvencEncoder(const vtc_host &host, const vtc_encoder_config &confi
     init.enableEncodeAsync = 0;
     init.enablePTD = 1;
     init.encodeConfig = &cfg;
-    init.bufferFormat = buffer_format_;
+    // init.bufferFormat stays UNDEFINED: it is for D3D12 clients; with CUDA
+    // the input buffers carry the format (NV12 / P010).
 
     status = driver_.api.nvEncInitializeEncoder(encoder, &init);
     if (status != NV_ENC_SUCCESS) {

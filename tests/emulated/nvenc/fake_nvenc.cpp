@@ -578,11 +578,11 @@ NVENCSTATUS NVENCAPI initialize_encoder(void *encoder, NV_ENC_INITIALIZE_PARAMS 
     if (params->enableOutputInVidmem || params->enableMEOnlyMode || params->enableSubFrameWrite) {
         return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "unexpected init flags for this client");
     }
-    const NV_ENC_BUFFER_FORMAT format = params->bufferFormat;
-    const bool ten_bit = format == NV_ENC_BUFFER_FORMAT_YUV420_10BIT;
-    if (format != NV_ENC_BUFFER_FORMAT_NV12 && !ten_bit) {
-        return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "bufferFormat 0x%x is not NV12 or P010",
-                      static_cast<unsigned>(format));
+    // NV_ENC_INITIALIZE_PARAMS::bufferFormat is for D3D12 clients only; with
+    // CUDA the bit depth comes from the codec config and the input buffers'
+    // format must agree with it.
+    if (params->bufferFormat != NV_ENC_BUFFER_FORMAT_UNDEFINED) {
+        return refuse(s, NV_ENC_ERR_INVALID_PARAM, "bufferFormat is for D3D12 clients only");
     }
     if (cfg.frameIntervalP < 1 || cfg.frameIntervalP > kMaxBFrames + 1) {
         return refuse(s, NV_ENC_ERR_INVALID_PARAM, "frameIntervalP %d outside 1..%d",
@@ -630,11 +630,9 @@ NVENCSTATUS NVENCAPI initialize_encoder(void *encoder, NV_ENC_INITIALIZE_PARAMS 
         rc.multiPass != NV_ENC_TWO_PASS_FULL_RESOLUTION) {
         return refuse(s, NV_ENC_ERR_INVALID_PARAM, "multiPass value is invalid");
     }
+    bool ten_bit = false; // NVENC has no 10-bit H.264
     if (h264) {
         const NV_ENC_CONFIG_H264 &c = cfg.encodeCodecConfig.h264Config;
-        if (ten_bit) {
-            return refuse(s, NV_ENC_ERR_UNSUPPORTED_PARAM, "NVENC has no 10-bit H.264");
-        }
         if (c.chromaFormatIDC != 1 || c.idrPeriod == 0) {
             return refuse(s, NV_ENC_ERR_INVALID_PARAM, "H.264 chromaFormatIDC/idrPeriod invalid");
         }
@@ -660,10 +658,7 @@ NVENCSTATUS NVENCAPI initialize_encoder(void *encoder, NV_ENC_INITIALIZE_PARAMS 
 #else
         const bool config_ten_bit = c.pixelBitDepthMinus8 == 2;
 #endif
-        if (config_ten_bit != ten_bit) {
-            return refuse(s, NV_ENC_ERR_INVALID_PARAM,
-                          "HEVC bit depth does not match the P010/NV12 buffer format");
-        }
+        ten_bit = config_ten_bit;
         if (ten_bit && (env_flag("FAKE_NVENC_NO_10BIT") ||
                         !same(cfg.profileGUID, NV_ENC_HEVC_PROFILE_MAIN10_GUID))) {
             return refuse(s, NV_ENC_ERR_INVALID_PARAM, "10-bit HEVC needs the Main10 profile GUID");
@@ -738,9 +733,13 @@ NVENCSTATUS NVENCAPI create_input_buffer(void *encoder, NV_ENC_CREATE_INPUT_BUFF
         return refuse(s, NV_ENC_ERR_INVALID_PTR, "nvEncCreateInputBuffer: NULL");
     }
     CHECK_VERSION(s, params->version, NV_ENC_CREATE_INPUT_BUFFER_VER, "NV_ENC_CREATE_INPUT_BUFFER");
-    if (params->bufferFmt != s->init.bufferFormat) {
+    const NV_ENC_BUFFER_FORMAT expected =
+        s->ten_bit ? NV_ENC_BUFFER_FORMAT_YUV420_10BIT : NV_ENC_BUFFER_FORMAT_NV12;
+    if (params->bufferFmt != expected) {
         return refuse(s, NV_ENC_ERR_INVALID_PARAM,
-                      "input buffer format differs from the session's bufferFormat");
+                      "input buffer format 0x%x does not match the configured %d-bit encode "
+                      "(only NV12 and P010 are emulated)",
+                      static_cast<unsigned>(params->bufferFmt), s->ten_bit ? 10 : 8);
     }
     if (params->width < s->init.encodeWidth || params->height < s->init.encodeHeight) {
         return refuse(s, NV_ENC_ERR_INVALID_PARAM, "input buffer smaller than the encode size");
