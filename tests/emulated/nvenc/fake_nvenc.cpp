@@ -36,7 +36,9 @@
 //   FAKE_NVENC_CODECS=h264[,hevc]    codecs the "GPU" offers (default both)
 //   FAKE_NVENC_NO_10BIT=1            NV_ENC_CAPS_SUPPORT_10BIT_ENCODE is 0
 //   FAKE_NVENC_API_VERSION=M.m       what NvEncodeAPIGetMaxSupportedVersion reports
-//   FAKE_NVENC_TRACE=FILE            appends one line per encoded picture (type, pts)
+//   FAKE_NVENC_TRACE=FILE            appends an INIT line per session (codec, preset, rate
+//                                    control, GOP, B-frames as received) and one line per
+//                                    coded picture (type, pts), for the tests to check
 #include "fake_cuda.h"
 
 #include "fake_codec.hpp"
