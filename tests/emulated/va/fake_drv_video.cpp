@@ -441,6 +441,7 @@ public:
         p->sourceBitDepth = depth;
         p->bframes = 0;
         p->keyframeMax = -1; // infinite: FFmpeg's picture types decide
+        p->bOpenGOP = 0;     // x265 would otherwise code a forced key picture as CRA
         p->scenecutThreshold = 0;
         p->bRepeatHeaders = 1;
         p->bAnnexB = 1;
@@ -514,8 +515,14 @@ public:
             error = "x265 produced no access unit for the picture (zero-latency expected)";
             return false;
         }
+        bool idr = false;
         for (uint32_t i = 0; i < count; ++i) {
+            idr |= nals[i].type == 19 || nals[i].type == 20; // IDR_W_RADL, IDR_N_LP
             out.insert(out.end(), nals[i].payload, nals[i].payload + nals[i].sizeBytes);
+        }
+        if (idr != (type == 'I')) {
+            error = "x265 did not follow the requested picture type";
+            return false;
         }
         return true;
     }
