@@ -563,7 +563,8 @@ VaapiEncoder::CodecPtr VaapiEncoder::open_codec(const Settings &s, bool global_h
     if (global_header) {
         ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     }
-    ctx->compression_level = s.compression_level >= 0 ? s.compression_level : 0;
+    // -1 (FF_COMPRESSION_DEFAULT) leaves the quality level to the driver.
+    ctx->compression_level = s.compression_level;
     ctx->global_quality = s.global_quality;
     ctx->bit_rate = s.bit_rate;
     ctx->rc_max_rate = s.max_rate;

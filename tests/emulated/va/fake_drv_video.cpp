@@ -12,8 +12,9 @@
 // the one libva-dev we build against defines). Getting a VA display without
 // /dev/dri needs the fake_drm_node.c interposer; that file says why.
 //
-// What it implements: exactly what FFmpeg's hwcontext_vaapi.c and
-// vaapi_encode*.c (5.1 and 7.1) call for an encode: profiles, entrypoints and
+// What it implements: exactly what FFmpeg 5.1's hwcontext_vaapi.c and
+// vaapi_encode*.c call for an encode (7.1 calls the same set; only 5.1 runs
+// against it here): profiles, entrypoints and
 // config attributes; surfaces, images (derive, create, get, put); buffers,
 // including coded buffers that map to a VACodedBufferSegment list; one
 // context per session; Begin/Render/EndPicture; SyncSurface; the vendor

@@ -109,6 +109,30 @@ class VaapiTranscode(unittest.TestCase):
         for name in SIZES:
             self.check_rung(out, name, "hevc")
 
+    def backends(self, extra_env):
+        env = dict(os.environ)
+        env.update(extra_env)
+        result = run([VTRANSCODE, "backends", "--json"], env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return {e["id"]: e for e in json.loads(result.stdout)["encoders"]}
+
+    def test_backends_through_the_probe_child(self):
+        usable = self.backends({})
+        self.assertTrue(usable["vaapi-h264"]["available"], usable["vaapi-h264"])
+        self.assertTrue(usable["vaapi-hevc"]["available"], usable["vaapi-hevc"])
+        # No device: unavailable, with the path and the cause on one line.
+        missing = self.backends({"VTC_VAAPI_DEVICE": "/nonexistent/renderD128"})
+        for encoder in ("vaapi-h264", "vaapi-hevc"):
+            entry = missing[encoder]
+            self.assertFalse(entry["available"])
+            self.assertEqual(entry["status"], "VTC_ERR_NO_DEVICE")
+            self.assertIn("/nonexistent/renderD128", entry["reason"])
+            self.assertNotIn("\n", entry["reason"])
+        # A device but no driver.
+        no_driver = self.backends({"LIBVA_DRIVER_NAME": "vtc_no_such_driver"})
+        self.assertEqual(no_driver["vaapi-h264"]["status"], "VTC_ERR_NO_DEVICE")
+        self.assertIn("vaInitialize failed", no_driver["vaapi-h264"]["reason"])
+
     def test_session_limit_falls_back_to_software(self):
         out, report, log = self.transcode("h264", {"FAKE_VA_MAX_CONTEXTS": "1"})
         used = self.encoders(report)

@@ -557,8 +557,13 @@ TEST_CASE("10-bit HEVC from I420_10 and P010") {
 
 TEST_CASE("session limit: DEVICE_BUSY once the device's sessions are taken") {
     Env limit("FAKE_VA_MAX_CONTEXTS", "1");
-    for (const bool global_header : {false, true}) {
+    // MAX_NUM_EXCEEDED (a session limit) and ALLOCATION_FAILED (iHD's answer
+    // when its resources run out) both mean "busy".
+    for (const auto &[global_header, error] :
+         std::vector<std::pair<bool, const char *>>{{false, ""}, {true, ""}, {false, "alloc"}}) {
         CAPTURE(global_header);
+        CAPTURE(error);
+        Env kind("FAKE_VA_CONTEXT_ERROR", error);
         auto config = base_config(VTC_CODEC_H264);
         if (global_header) {
             config.flags |= VTC_ENCODER_CONFIG_GLOBAL_HEADER;
