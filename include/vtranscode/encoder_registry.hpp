@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -119,6 +120,15 @@ struct EncoderInfo {
     vtc_encoder_caps caps{};
 
     bool is_hardware() const noexcept { return (caps.flags & VTC_ENCODER_CAP_HARDWARE) != 0; }
+    /// The device the encoder runs on as the plugin named it (caps.device_name,
+    /// ABI 1.1; valid UTF-8 without control characters). Empty for software
+    /// encoders, plugins built for ABI 1.0 and unavailable encoders.
+    std::string device_name() const {
+        if (!available || !VTC_HAS_FIELD(&caps, vtc_encoder_caps, device_name)) {
+            return {};
+        }
+        return {caps.device_name, strnlen(caps.device_name, sizeof(caps.device_name))};
+    }
 };
 
 /// What a job needs from an encoder. Zero / UNSET members mean "any".

@@ -156,7 +156,8 @@ CudaContext::CudaContext(const Driver &driver, int ordinal) : driver_(driver), o
     char name[128] = {};
     if (driver_.cuda->cuDeviceGetName(name, sizeof name - 1, device) == CUDA_SUCCESS &&
         name[0] != '\0') {
-        label_ += " (" + std::string(name) + ")";
+        device_name_ = name;
+        label_ += " (" + device_name_ + ")";
     }
     result = driver_.cuda->cuCtxCreate(&context_, 0, device);
     if (result != CUDA_SUCCESS) {

@@ -58,12 +58,15 @@ public:
     int ordinal() const noexcept { return ordinal_; }
     /// "CUDA device 0 (NVIDIA GeForce RTX 4070)", for messages.
     const std::string &label() const noexcept { return label_; }
+    /// cuDeviceGetName's answer ("NVIDIA GeForce RTX 4070"); empty if none.
+    const std::string &device_name() const noexcept { return device_name_; }
 
 private:
     const Driver &driver_;
     CUcontext context_ = nullptr;
     int ordinal_ = 0;
     std::string label_;
+    std::string device_name_;
 };
 
 /// Makes a context current on this thread for the scope (push/pop), because

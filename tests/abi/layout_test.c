@@ -73,7 +73,7 @@ NO_PADDING(struct vtc_host, M(struct vtc_host, struct_size) + M(struct vtc_host,
                                 M(struct vtc_host, is_cancelled) + M(struct vtc_host, get_service));
 
 /* vtc_encoder.h */
-SIZE_IS(struct vtc_encoder_caps, 64);
+SIZE_IS(struct vtc_encoder_caps, 192);
 OFFSET_IS(struct vtc_encoder_caps, struct_size, 0);
 OFFSET_IS(struct vtc_encoder_caps, codec, 4);
 OFFSET_IS(struct vtc_encoder_caps, profiles, 8);
@@ -88,6 +88,7 @@ OFFSET_IS(struct vtc_encoder_caps, max_height, 44);
 OFFSET_IS(struct vtc_encoder_caps, size_alignment, 48);
 OFFSET_IS(struct vtc_encoder_caps, max_sessions, 52);
 OFFSET_IS(struct vtc_encoder_caps, flags, 56);
+OFFSET_IS(struct vtc_encoder_caps, device_name, 64); /* Since 1.1 */
 NO_PADDING(struct vtc_encoder_caps,
            M(struct vtc_encoder_caps, struct_size) + M(struct vtc_encoder_caps, codec) +
                M(struct vtc_encoder_caps, profiles) + M(struct vtc_encoder_caps, bit_depths) +
@@ -97,7 +98,8 @@ NO_PADDING(struct vtc_encoder_caps,
                M(struct vtc_encoder_caps, min_width) + M(struct vtc_encoder_caps, min_height) +
                M(struct vtc_encoder_caps, max_width) + M(struct vtc_encoder_caps, max_height) +
                M(struct vtc_encoder_caps, size_alignment) +
-               M(struct vtc_encoder_caps, max_sessions) + M(struct vtc_encoder_caps, flags));
+               M(struct vtc_encoder_caps, max_sessions) + M(struct vtc_encoder_caps, flags) +
+               M(struct vtc_encoder_caps, device_name));
 
 SIZE_IS(struct vtc_encoder_config, 128);
 OFFSET_IS(struct vtc_encoder_config, struct_size, 0);

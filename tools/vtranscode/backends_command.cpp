@@ -123,8 +123,10 @@ void print_table(const EncoderRegistry &registry,
                 : fmt::format("rank {:<3} (declared {})", encoder.rank, encoder.declared_rank);
         if (encoder.available) {
             ++usable;
-            out << fmt::format("  {:<{}}  {:<4}  {}  usable  {}\n", encoder.id, id_width,
-                               codec_name(encoder.codec), rank, detail::caps_summary(encoder.caps));
+            const std::string device = encoder.device_name();
+            out << fmt::format("  {:<{}}  {:<4}  {}  usable  {}{}\n", encoder.id, id_width,
+                               codec_name(encoder.codec), rank, detail::caps_summary(encoder.caps),
+                               device.empty() ? "" : "  on " + device);
         } else {
             out << fmt::format("  {:<{}}  {:<4}  {}  unavailable ({}): {}\n", encoder.id, id_width,
                                codec_name(encoder.codec), rank, vtc_status_name(encoder.status),

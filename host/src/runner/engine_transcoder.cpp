@@ -47,6 +47,7 @@ public:
             s.backend = e.id;
             s.hardware = e.is_hardware();
             s.vendor = s.hardware ? vendor_of(e.plugin) : "";
+            s.device = e.device_name();
             s.usable = e.available && e.rank > 0;
             s.reason = !e.available  ? e.unavailable_reason
                        : e.rank <= 0 ? "rank 0: only used when named (VTC_ENCODER_RANKS)"

@@ -119,6 +119,15 @@ struct vtc_encoder_caps {
     uint32_t size_alignment;     /**< width and height must be multiples of this (1 = any) */
     uint32_t max_sessions;       /**< concurrent instances the device allows; 0 = no limit */
     uint64_t flags;              /**< VTC_ENCODER_CAP_* set */
+    /**
+     * Since 1.1. The device this encoder runs on, for people and dashboards
+     * ("NVIDIA GeForce RTX 4070", "Intel(R) Arc(TM) B580 Graphics"): UTF-8,
+     * NUL-terminated, truncated to fit; all zero (empty) for software encoders
+     * or when the device does not say. Written only when the host's struct_size
+     * covers it; the host reads it only when VTC_HAS_FIELD() says it was filled
+     * and never relies on it for decisions.
+     */
+    char device_name[128];
 };
 
 /* ------------------------------------------------------------------------- */

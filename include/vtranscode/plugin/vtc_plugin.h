@@ -39,7 +39,7 @@ extern "C" {
 /** Incompatible changes bump the major; the host refuses any other major. */
 #define VTC_PLUGIN_ABI_MAJOR 1
 /** Appended members bump the minor; see CHANGES.md. */
-#define VTC_PLUGIN_ABI_MINOR 0
+#define VTC_PLUGIN_ABI_MINOR 1
 
 /** Name of the only symbol a plugin exports. */
 #define VTC_PLUGIN_ENTRY_SYMBOL "vtc_plugin_entry"

@@ -44,6 +44,64 @@ std::string joined(const std::vector<std::string> &names, std::string_view empty
     return fmt::format("{}", fmt::join(names, separator));
 }
 
+// Length of the valid UTF-8 sequence starting at text[0] (at most `left` bytes),
+// or 0 when it is not one: overlong forms, surrogates and values past U+10FFFF
+// count as invalid, as JSON encoders treat them.
+size_t utf8_sequence_length(const unsigned char *text, size_t left) noexcept {
+    const unsigned char lead = text[0];
+    size_t length = 0;
+    uint32_t code_point = 0;
+    if (lead < 0x80) {
+        return 1;
+    } else if ((lead & 0xE0) == 0xC0) {
+        length = 2;
+        code_point = lead & 0x1Fu;
+    } else if ((lead & 0xF0) == 0xE0) {
+        length = 3;
+        code_point = lead & 0x0Fu;
+    } else if ((lead & 0xF8) == 0xF0) {
+        length = 4;
+        code_point = lead & 0x07u;
+    } else {
+        return 0;
+    }
+    if (length > left) {
+        return 0;
+    }
+    for (size_t i = 1; i < length; ++i) {
+        if ((text[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        code_point = (code_point << 6) | (text[i] & 0x3Fu);
+    }
+    static constexpr uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < smallest[length] || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+        return 0;
+    }
+    return length;
+}
+
+// Plugin text goes to dashboards, logs and the server's JSON: control characters
+// become spaces and bytes that are not UTF-8 become '?', in place.
+template <size_t N>
+void scrub_text(char (&text)[N]) noexcept {
+    auto *bytes = reinterpret_cast<unsigned char *>(text);
+    const size_t length = strnlen(text, N);
+    for (size_t i = 0; i < length;) {
+        if (bytes[i] < 0x20 || bytes[i] == 0x7F) {
+            bytes[i++] = ' ';
+            continue;
+        }
+        const size_t sequence = utf8_sequence_length(bytes + i, length - i);
+        if (sequence == 0) {
+            bytes[i++] = '?';
+            continue;
+        }
+        i += sequence;
+    }
+}
+
 } // namespace
 
 CapsOutcome query_encoder_caps(const vtc_encoder_info &info, const vtc_host *host) {
@@ -77,6 +135,15 @@ CapsOutcome query_encoder_caps(const vtc_encoder_info &info, const vtc_host *hos
                                      "descriptor says {}",
                                      codec_name(caps.codec), codec_name(info.codec));
         return outcome;
+    }
+    // The name is plugin text shown on dashboards and sent to the server: keep it
+    // terminated and printable whatever the plugin wrote, and empty when a 1.0
+    // plugin (or a struct_size between two ABI sizes) did not fill it.
+    if (VTC_HAS_FIELD(&caps, vtc_encoder_caps, device_name)) {
+        caps.device_name[sizeof(caps.device_name) - 1] = '\0';
+        scrub_text(caps.device_name);
+    } else {
+        std::memset(caps.device_name, 0, sizeof(caps.device_name));
     }
     outcome.status = VTC_OK;
     outcome.caps = caps;

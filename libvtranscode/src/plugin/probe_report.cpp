@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -111,6 +112,16 @@ void read_caps(Reader &reader, const json &object, vtc_encoder_caps &caps) {
     reader.get(object, "size_alignment", caps.size_alignment);
     reader.get(object, "max_sessions", caps.max_sessions);
     reader.get(object, "flags", caps.flags);
+    // Since ABI 1.1; reports of a 1.0 plugin have no name.
+    if (!reader.failed() && VTC_HAS_FIELD(&caps, vtc_encoder_caps, device_name)) {
+        std::string name;
+        reader.get(object, "device_name", name);
+        if (name.size() >= sizeof(caps.device_name)) {
+            reader.set_problem("\"device_name\" is too long");
+        } else {
+            std::memcpy(caps.device_name, name.c_str(), name.size() + 1);
+        }
+    }
 }
 
 } // namespace
@@ -131,6 +142,10 @@ nlohmann::json caps_to_json(const vtc_encoder_caps &caps) {
         {"size_alignment", caps.size_alignment},
         {"max_sessions", caps.max_sessions},
         {"flags", caps.flags},
+        {"device_name",
+         VTC_HAS_FIELD(&caps, vtc_encoder_caps, device_name)
+             ? std::string(caps.device_name, strnlen(caps.device_name, sizeof(caps.device_name)))
+             : std::string()},
         {"names",
          {
              {"codec", codec_name(caps.codec)},

@@ -13,9 +13,12 @@ namespace {
 
 // Index = ABI minor. A later minor that appends to a struct appends its new
 // sizeof here; a minor that leaves a struct alone repeats the previous size.
-constexpr std::array<uint32_t, 1> descriptor_sizes = {descriptor_size_1_0};
-constexpr std::array<uint32_t, 1> encoder_info_sizes = {encoder_info_size_1_0};
-constexpr std::array<uint32_t, 1> encoder_vtbl_sizes = {encoder_vtbl_size_1_0};
+// 1.1 appended to vtc_encoder_caps only, which is sized by the host, not here.
+constexpr std::array<uint32_t, 2> descriptor_sizes = {descriptor_size_1_0, descriptor_size_1_0};
+constexpr std::array<uint32_t, 2> encoder_info_sizes = {encoder_info_size_1_0,
+                                                        encoder_info_size_1_0};
+constexpr std::array<uint32_t, 2> encoder_vtbl_sizes = {encoder_vtbl_size_1_0,
+                                                        encoder_vtbl_size_1_0};
 static_assert(descriptor_sizes.size() == VTC_PLUGIN_ABI_MINOR + 1 &&
                   encoder_info_sizes.size() == VTC_PLUGIN_ABI_MINOR + 1 &&
                   encoder_vtbl_sizes.size() == VTC_PLUGIN_ABI_MINOR + 1,

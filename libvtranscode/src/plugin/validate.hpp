@@ -59,7 +59,7 @@ struct ValidationContext {
 
 /// Checks @p descriptor against the ABI contract, in the documented order.
 /// @return ok, or an Error (Errc::plugin) whose message is the one-line reason,
-///         without the file name ("built for plugin ABI 2.0, this host supports 1.0").
+///         without the file name ("built for plugin ABI 2.0, this host supports 1.1").
 /// Reads only through pointers it has already checked for NULL, and never
 /// reads a struct past the struct_size its producer declared.
 Result<void> validate_descriptor(const vtc_plugin_descriptor *descriptor,

@@ -479,6 +479,15 @@ Outcome check_caps(const Encoder &e) {
                                  has_bit(c.pixel_formats, VTC_PIXEL_FORMAT_P010);
     expect.that(ten_bit_formats == ((c.bit_depths & VTC_BIT_DEPTH_10) != 0),
                 "10-bit pixel formats and VTC_BIT_DEPTH_10 disagree");
+    if (VTC_HAS_FIELD(&c, vtc_encoder_caps, device_name)) { // Since 1.1
+        const size_t length = strnlen(c.device_name, sizeof(c.device_name));
+        expect.that(length < sizeof(c.device_name), "device_name is not NUL-terminated");
+        expect.that(std::none_of(c.device_name, c.device_name + length,
+                                 [](char ch) { return static_cast<unsigned char>(ch) < 0x20; }),
+                    "device_name has control characters");
+        expect.that((c.flags & VTC_ENCODER_CAP_HARDWARE) != 0 || length == 0,
+                    "a software encoder names a device (device_name is for hardware)");
+    }
 
     Host host;
     vtc_encoder_caps again{};
@@ -499,7 +508,9 @@ Outcome check_caps_bad_args(const Encoder &e) {
     expect.that(error[0] != '\0', "query_caps(caps = NULL) wrote no error text");
     expect.status(e.vt->query_caps(host.get(), nullptr, nullptr, 0), VTC_ERR_INVALID_ARG,
                   "query_caps(caps = NULL, no error buffer)");
-    for (const uint32_t size : {0u, 4u, static_cast<uint32_t>(sizeof(vtc_encoder_caps) - 8)}) {
+    // Anything shorter than ABI 1.0's caps (which end with `flags`) is invalid.
+    constexpr uint32_t caps_1_0 = offsetof(vtc_encoder_caps, flags) + sizeof(uint64_t);
+    for (const uint32_t size : {0u, 4u, caps_1_0 - 8}) {
         vtc_encoder_caps caps{};
         caps.struct_size = size;
         expect.status(e.vt->query_caps(host.get(), &caps, error, sizeof error), VTC_ERR_INVALID_ARG,
@@ -530,6 +541,29 @@ Outcome check_caps_newer_host(const Encoder &e) {
     const bool tail_intact = std::all_of(buffer.begin() + std::min<size_t>(filled, buffer.size()),
                                          buffer.end(), [](uint8_t b) { return b == 0xa5; });
     expect.that(tail_intact, "the plugin wrote past the struct_size it reported");
+    return expect.outcome();
+}
+
+// A host built for ABI 1.0 passes the 1.0 struct (64 bytes, ending with
+// `flags`): the plugin answers, reports 64 and writes nothing after it.
+Outcome check_caps_older_host(const Encoder &e) {
+    Expect expect;
+    Host host;
+    constexpr uint32_t caps_1_0 = offsetof(vtc_encoder_caps, flags) + sizeof(uint64_t);
+    std::vector<uint8_t> buffer(sizeof(vtc_encoder_caps), 0xa5);
+    std::memset(buffer.data(), 0, caps_1_0);
+    std::memcpy(buffer.data(), &caps_1_0, sizeof caps_1_0);
+    char error[256] = "";
+    auto *caps = reinterpret_cast<vtc_encoder_caps *>(buffer.data());
+    expect.status(e.vt->query_caps(host.get(), caps, error, sizeof error), VTC_OK,
+                  "query_caps with the ABI 1.0 struct");
+    uint32_t filled = 0;
+    std::memcpy(&filled, buffer.data(), sizeof filled);
+    expect.that(filled == caps_1_0, "struct_size out is " + std::to_string(filled) +
+                                        ", expected the host's " + std::to_string(caps_1_0));
+    expect.that(
+        std::all_of(buffer.begin() + caps_1_0, buffer.end(), [](uint8_t b) { return b == 0xa5; }),
+        "the plugin wrote past the 1.0 host's struct_size");
     return expect.outcome();
 }
 
@@ -1183,6 +1217,7 @@ void run_contract_group(const Options &options, uint32_t index, Channel &channel
     run_check(channel, prefix + "caps", [&] { return check_caps(e); });
     run_check(channel, prefix + "caps-invalid-args", [&] { return check_caps_bad_args(e); });
     run_check(channel, prefix + "caps-newer-host", [&] { return check_caps_newer_host(e); });
+    run_check(channel, prefix + "caps-older-host", [&] { return check_caps_older_host(e); });
     run_check(channel, prefix + "null-instance", [&] { return check_null_instance(e); });
 
     std::string why;

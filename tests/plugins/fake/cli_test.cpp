@@ -56,18 +56,23 @@ TEST_CASE("vtranscode backends lists plugins and encoders with reasons") {
     const std::string &text = out.stdout_text;
     CHECK(contains(text, "Plugins (search path: " + vtc::test::fake_dir().string() + ")"));
     CHECK(contains(text, "  abi_major_2           refused: built for plugin ABI 2.0, this host "
-                         "supports 1.0  " +
+                         "supports 1.1  " +
                              fake("abi_major_2").string() + "\n"));
     CHECK(contains(text, "  entry_crash           refused: probe crashed (signal 11)  " +
                              fake("entry_crash").string() + "\n"));
-    CHECK(contains(text, "  good                  1.0.0 (MIT, ABI 1.0)  " + fake("good").string() +
+    CHECK(contains(text, "  good                  1.0.0 (MIT, ABI 1.1)  " + fake("good").string() +
                              "\n"));
-    CHECK(contains(text, "good-h264        h264  rank 128  usable  8-bit i420,nv12 system "
+    CHECK(contains(text, "good-h264          h264  rank 128  usable  8-bit i420,nv12 system "
                          "16x16..1920x1088 crf,capped-crf forced-keyframe,b-frames,extradata"));
-    CHECK(contains(text, "nodevice-h264    h264  rank 128  unavailable (VTC_ERR_NO_DEVICE): no "
+    CHECK(contains(text, "nodevice-h264      h264  rank 128  unavailable (VTC_ERR_NO_DEVICE): no "
                          "fake device here"));
-    CHECK(contains(text, "caps_crash-h264  h264  rank 128  unavailable (VTC_ERR_INTERNAL): probe "
+    CHECK(contains(text, "caps_crash-h264    h264  rank 128  unavailable (VTC_ERR_INTERNAL): probe "
                          "crashed (signal 11)"));
+    // A plugin built for ABI 1.0 still loads; a hardware device name is shown (made
+    // printable) after the caps.
+    CHECK(contains(text, "  abi_1_0               0.0.1 (MIT, ABI 1.0)  "));
+    CHECK(contains(text, "named_device-h264  h264  rank 128  usable  8-bit i420 system "
+                         "16x16..4096x4096 crf forced-keyframe  on Fake GPU ? 8\xc2\xb0\n"));
     // The refusals are in the listing, not repeated on stderr at the default level.
     CHECK(out.stderr_text.empty());
 }
@@ -78,19 +83,25 @@ TEST_CASE("vtranscode backends --json describes the same registry") {
     const auto root = nlohmann::json::parse(out.stdout_text, nullptr, false);
     REQUIRE(root.is_object());
     // gpl loads only when this build allows GPL plugins.
-    const size_t usable = VTC_GPL_ALLOWED ? 5 : 4;
+    const size_t usable = VTC_GPL_ALLOWED ? 7 : 6;
     CHECK(root["usable_encoders"].get<size_t>() == usable);
-    CHECK(root["plugins"].size() == 19);
+    CHECK(root["plugins"].size() == 21);
     bool saw_good = false;
+    bool saw_named = false;
     for (const auto &encoder : root["encoders"]) {
         if (encoder["id"] == "good-h264") {
             saw_good = true;
             CHECK(encoder["available"] == true);
             CHECK(encoder["codec"] == "h264");
             CHECK(encoder["caps"]["max_width"] == 1920);
+            CHECK(encoder["caps"]["device_name"] == "");
+        } else if (encoder["id"] == "named_device-h264") {
+            saw_named = true;
+            CHECK(encoder["caps"]["device_name"] == "Fake GPU ? 8\xc2\xb0");
         }
     }
     CHECK(saw_good);
+    CHECK(saw_named);
 }
 
 TEST_CASE("vtranscode backends exits 1 when no encoder is usable") {

@@ -23,6 +23,11 @@
  * FAKE_CAPS_CRASH            query_caps dereferences NULL (SIGSEGV)
  * FAKE_CAPS_HANG             query_caps sleeps for a minute
  * FAKE_NO_DEVICE             query_caps reports VTC_ERR_NO_DEVICE
+ * FAKE_CAPS_SIZE             caps struct_size the plugin reports (default: this
+ *                            header's sizeof; 64 is what a 1.0 plugin reports)
+ * FAKE_DEVICE_NAME           query_caps writes this into caps->device_name, even
+ *                            when FAKE_CAPS_SIZE says it was not filled
+ * FAKE_HOSTILE_DEVICE_NAME   the device name has a tab and a byte that is not UTF-8
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -49,6 +54,12 @@
 #endif
 #ifndef FAKE_ABI_MINOR
 #define FAKE_ABI_MINOR VTC_PLUGIN_ABI_MINOR
+#endif
+#ifdef FAKE_HOSTILE_DEVICE_NAME
+#define FAKE_DEVICE_NAME "Fake\tGPU \xff 8\xc2\xb0"
+#endif
+#ifndef FAKE_CAPS_SIZE
+#define FAKE_CAPS_SIZE sizeof(struct vtc_encoder_caps)
 #endif
 #ifndef FAKE_DESCRIPTOR_SIZE
 #define FAKE_DESCRIPTOR_SIZE sizeof(struct vtc_plugin_descriptor)
@@ -106,7 +117,10 @@ static vtc_status fake_query_caps(const struct vtc_host *host, struct vtc_encode
         fake_error(error_buf, error_buf_size, "caps is NULL or too small");
         return VTC_ERR_INVALID_ARG;
     }
-    caps->struct_size = sizeof(struct vtc_encoder_caps);
+    caps->struct_size = (uint32_t)(FAKE_CAPS_SIZE);
+#ifdef FAKE_DEVICE_NAME
+    strncpy(caps->device_name, FAKE_DEVICE_NAME, sizeof(caps->device_name) - 1);
+#endif
     caps->codec = FAKE_CODEC;
     caps->profiles = (uint32_t)VTC_BIT(VTC_PROFILE_H264_HIGH);
     caps->bit_depths = (uint32_t)VTC_BIT_DEPTH_8;

@@ -69,11 +69,11 @@ TEST_CASE("vtc-probe exits 0 with unavailable encoders and 1 with a refused plug
     const auto refused = probe({fake("abi_major_2").string()});
     CHECK(refused.exit_code == 1);
     CHECK(refused.stderr_text == "vtc-probe: refused " + fake("abi_major_2").string() +
-                                     ": built for plugin ABI 2.0, this host supports 1.0\n");
+                                     ": built for plugin ABI 2.0, this host supports 1.1\n");
     auto refused_report = vtc::detail::parse_probe_report(refused.stdout_text);
     REQUIRE(refused_report);
     CHECK_FALSE(refused_report->accepted);
-    CHECK(refused_report->reason == "built for plugin ABI 2.0, this host supports 1.0");
+    CHECK(refused_report->reason == "built for plugin ABI 2.0, this host supports 1.1");
 }
 
 TEST_CASE("vtc-probe follows --allow-gpl, --refuse-gpl, --no-caps and --encoder") {

@@ -26,20 +26,22 @@ namespace {
 // What scanning the zoo directory must give, plugin by plugin ("" = loaded).
 std::map<std::string, std::string> expected_zoo() {
     return {
-        {"abi_major_2", "built for plugin ABI 2.0, this host supports 1.0"},
+        {"abi_1_0", ""},
+        {"abi_major_2", "built for plugin ABI 2.0, this host supports 1.1"},
         {"bad_id", "encoder id 'Bad ID' has characters outside [a-z0-9._-]"},
         {"caps_crash", ""},
         {"dup_a", ""},
         {"dup_b", "encoder id 'dup-h264' is already provided by " + fake("dup_a").string()},
         {"entry_crash", "probe crashed (signal 11)"},
         {"garbage_encoder_size",
-         "encoder 0: struct_size 4294967295 is larger than ABI 1.0 defines (40 bytes)"},
+         "encoder 0: struct_size 4294967295 is larger than ABI 1.1 defines (40 bytes)"},
         {"garbage_size",
-         "descriptor struct_size 4294967295 is larger than ABI 1.0 defines (56 bytes)"},
+         "descriptor struct_size 4294967295 is larger than ABI 1.1 defines (56 bytes)"},
         {"good", ""},
         {"gpl", "licence 'GPL-2.0-or-later' is GPL and this host does not allow GPL plugins"},
         {"missing_member", "encoder 'missing_member-h264': vtable member receive_packet is NULL"},
-        {"newer_minor", "built for plugin ABI 1.1, this host supports 1.0"},
+        {"named_device", ""},
+        {"newer_minor", "built for plugin ABI 1.2, this host supports 1.1"},
         {"no_entry", "does not export vtc_plugin_entry"},
         {"nodevice", ""},
         {"null_descriptor", "vtc_plugin_entry returned NULL"},
@@ -150,8 +152,24 @@ TEST_CASE("the zoo's encoders carry their caps or the reason they are unavailabl
     for (const vtc::EncoderInfo &encoder : (*registry)->encoders()) {
         ids.push_back(encoder.id);
     }
-    CHECK(ids == std::vector<std::string>{"caps_crash-h264", "dup-h264", "good-h264", "good-hevc",
+    CHECK(ids == std::vector<std::string>{"abi_1_0-h264", "caps_crash-h264", "dup-h264",
+                                          "good-h264", "good-hevc", "named_device-h264",
                                           "nodevice-h264", "throws-h264"});
+
+    // ABI 1.1 device names cross the probe child intact, made printable UTF-8;
+    // a 1.0 plugin's caps end before the name, whatever bytes lie there.
+    const vtc::EncoderInfo *named = (*registry)->find("named_device-h264");
+    REQUIRE(named != nullptr);
+    REQUIRE(named->available);
+    CHECK(named->caps.struct_size == sizeof(vtc_encoder_caps));
+    CHECK(named->device_name() == "Fake GPU ? 8\xc2\xb0");
+    const vtc::EncoderInfo *old_abi = (*registry)->find("abi_1_0-h264");
+    REQUIRE(old_abi != nullptr);
+    REQUIRE(old_abi->available);
+    CHECK(old_abi->caps.struct_size == 64);
+    CHECK(old_abi->device_name().empty());
+    CHECK(old_abi->caps.device_name[0] == '\0');
+    CHECK((*registry)->find("good-h264")->device_name().empty());
 
     const vtc::EncoderInfo *crash = (*registry)->find("caps_crash-h264");
     REQUIRE(crash != nullptr);
@@ -185,7 +203,8 @@ TEST_CASE("the zoo's encoders carry their caps or the reason they are unavailabl
     for (const auto &candidate : (*registry)->candidates(h264)) {
         order.push_back(candidate.id);
     }
-    CHECK(order == std::vector<std::string>{"dup-h264", "good-h264", "throws-h264"});
+    CHECK(order == std::vector<std::string>{"abi_1_0-h264", "dup-h264", "good-h264",
+                                            "named_device-h264", "throws-h264"});
     order.clear();
     h264.width = 1920;
     h264.height = 1080;
@@ -209,7 +228,7 @@ TEST_CASE("in-process probing gives the same answers for plugins that do not cra
     REQUIRE(plugins.size() == 5);
     CHECK(plugins[0].loaded);
     CHECK(plugins[1].loaded);
-    CHECK(plugins[2].rejection_reason == "built for plugin ABI 2.0, this host supports 1.0");
+    CHECK(plugins[2].rejection_reason == "built for plugin ABI 2.0, this host supports 1.1");
     CHECK(plugins[3].loaded);
     CHECK(plugins[4].rejection_reason ==
           "encoder id 'dup-h264' is already provided by " + fake("dup_a").string());
@@ -354,7 +373,7 @@ TEST_CASE("load_file loads one plugin or says why not") {
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == vtc::Errc::plugin);
     CHECK(refused.error().to_string() == "plugin: " + fake("abi_major_2").string() +
-                                             ": built for plugin ABI 2.0, this host supports 1.0");
+                                             ": built for plugin ABI 2.0, this host supports 1.1");
 }
 
 TEST_CASE("a session encodes, drains and copies packets out of the plugin") {

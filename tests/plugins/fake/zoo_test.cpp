@@ -48,15 +48,15 @@ TEST_CASE("each fake plugin loads or is refused with its exact reason") {
         {"caps_crash", "loaded"}, // query_caps crashes; loading alone is fine
         {"dup_a", "loaded"},
         {"dup_b", "loaded"}, // alone, its id is not taken
-        {"abi_major_2", "built for plugin ABI 2.0, this host supports 1.0"},
-        {"newer_minor", "built for plugin ABI 1.1, this host supports 1.0"},
+        {"abi_major_2", "built for plugin ABI 2.0, this host supports 1.1"},
+        {"newer_minor", "built for plugin ABI 1.2, this host supports 1.1"},
         {"no_entry", "does not export vtc_plugin_entry"},
         {"null_descriptor", "vtc_plugin_entry returned NULL"},
         {"short_struct", "descriptor struct_size 16 is smaller than the ABI 1.0 size (56 bytes)"},
         {"garbage_size",
-         "descriptor struct_size 4294967295 is larger than ABI 1.0 defines (56 bytes)"},
+         "descriptor struct_size 4294967295 is larger than ABI 1.1 defines (56 bytes)"},
         {"garbage_encoder_size",
-         "encoder 0: struct_size 4294967295 is larger than ABI 1.0 defines (40 bytes)"},
+         "encoder 0: struct_size 4294967295 is larger than ABI 1.1 defines (40 bytes)"},
         {"missing_member", "encoder 'missing_member-h264': vtable member receive_packet is NULL"},
         {"wrong_name", "descriptor name 'other' does not match the file name (expected "
                        "'wrong_name')"},
@@ -83,16 +83,19 @@ TEST_CASE("an encoder id already taken by another plugin is refused") {
           "encoder id 'dup-h264' is already provided by " + fake("dup_a").string());
 }
 
-TEST_CASE("a host of ABI 1.1 loads the 1.0 plugin and the 1.1 plugin, not a 1.2 one") {
-    LoadContext host_1_1;
-    host_1_1.host_abi = AbiVersion{1, 1};
+TEST_CASE("this 1.1 host loads 1.0 and 1.1 plugins, not a 1.2 one; a 1.2 host loads all three") {
+    LoadContext host_1_1; // this build's ABI
+    CHECK(load_outcome(fake("abi_1_0"), host_1_1) == "loaded");
     CHECK(load_outcome(fake("good"), host_1_1) == "loaded");
-    CHECK(load_outcome(fake("newer_minor"), host_1_1) == "loaded");
-    CHECK(load_outcome(fake("abi_major_2"), host_1_1) ==
-          "built for plugin ABI 2.0, this host supports 1.1");
-    LoadContext host_1_0;
-    CHECK(load_outcome(fake("newer_minor"), host_1_0) ==
-          "built for plugin ABI 1.1, this host supports 1.0");
+    CHECK(load_outcome(fake("newer_minor"), host_1_1) ==
+          "built for plugin ABI 1.2, this host supports 1.1");
+    LoadContext host_1_2;
+    host_1_2.host_abi = AbiVersion{1, 2};
+    CHECK(load_outcome(fake("abi_1_0"), host_1_2) == "loaded");
+    CHECK(load_outcome(fake("good"), host_1_2) == "loaded");
+    CHECK(load_outcome(fake("newer_minor"), host_1_2) == "loaded");
+    CHECK(load_outcome(fake("abi_major_2"), host_1_2) ==
+          "built for plugin ABI 2.0, this host supports 1.2");
 }
 
 TEST_CASE("the good plugin's descriptor and caps are read through the module") {

@@ -355,6 +355,7 @@ TEST_CASE("query_caps reports what the emulated device offers") {
         CHECK(caps.max_width == 4096);
         CHECK(caps.max_height == 4096);
         CHECK(caps.min_width == 16);
+        CHECK(std::string(caps.device_name) == "Emulated NVENC GPU 0");
         const bool ten_bit = codec == VTC_CODEC_HEVC;
         CHECK(((caps.bit_depths & VTC_BIT_DEPTH_10) != 0) == ten_bit);
         CHECK(((caps.pixel_formats & VTC_BIT(VTC_PIXEL_FORMAT_P010)) != 0) == ten_bit);
