@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <string_view>
@@ -364,7 +365,12 @@ struct Session {
                 return;
             }
         }
-        const std::string path = device != nullptr && *device != '\0' ? device : kDefaultDevice;
+        // config.device first, then the operator's VTC_QSV_DEVICE, then the
+        // first render node.
+        const char *env_device = std::getenv("VTC_QSV_DEVICE");
+        const std::string path = device != nullptr && *device != '\0'           ? device
+                                 : env_device != nullptr && *env_device != '\0' ? env_device
+                                                                                : kDefaultDevice;
         drm_fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
         if (drm_fd < 0) {
             fail(VTC_ERR_NO_DEVICE, "cannot open " + path + ": " + std::strerror(errno));
