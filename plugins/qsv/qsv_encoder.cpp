@@ -943,7 +943,7 @@ QsvEncoderBase::QsvEncoderBase(const vtc_host &host, const vtc_encoder_config &c
         break;
     }
     summary += ", GopRefDist " + std::to_string(actual.mfx.GopRefDist);
-    vtc::sdk::log(&host_, VTC_LOG_INFO, "qsv: " + summary);
+    vtc::sdk::log(&host_, VTC_LOG_INFO, summary);
 }
 
 QsvEncoderBase::~QsvEncoderBase() = default;
