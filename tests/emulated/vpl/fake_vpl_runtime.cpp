@@ -7,19 +7,21 @@
 // function up to its reported API 2.0 plus the six 2.0 entry points
 // (MFXQueryImplsDescription, MFXReleaseImplDescription, MFXInitialize and
 // MFXMemory_GetSurfaceFor{VPP,Encode,Decode}), and its description says
-// "hardware, VA-API". Encoding is real: H.264 through libx264 and HEVC
-// through libx265, so tests decode what comes out.
+// "hardware, VA-API". Encoding is real: H.264 through libx264, HEVC through
+// libx265 and AV1 through SVT-AV1, so tests decode what comes out.
 //
 // It behaves like a strict runtime so plugin misuse fails loudly: versioned
 // structs and ext-buffer sizes are checked, Init needs an initialised VA
 // display (MFX_HANDLE_VA_DISPLAY) as a GPU runtime on Linux does, surfaces
 // must come from GetSurfaceForEncode and be unmapped before encoding, output
 // only reaches the bitstream through SyncOperation, and the bitstream must
-// have BufferSizeInKB of room. Misuse that no status can report (a surface
-// still held at Close) goes to the trace file as an "ERROR" line.
+// have BufferSizeInKB of room. The AV1 sequence header is returned through
+// mfxExtCodingOptionSPSPPS.SPSBuffer and equals the stream's. Misuse that no status can report (a
+// surface still held at Close) goes to the trace file as an "ERROR" line.
 //
 // Environment:
 //   FAKE_VPL_NO_DEVICE=1          report no implementation (no Intel GPU)
+//   FAKE_VPL_NO_AV1=1             list no AV1 encoder (a GPU before Arc)
 //   FAKE_VPL_MAX_SESSIONS=N       the N+1th concurrent ENCODE_Init in this
 //                                 process fails with MFX_ERR_MEMORY_ALLOC
 //   FAKE_VPL_LOSE_DEVICE_AFTER=N  after N frames every call reports
@@ -33,11 +35,14 @@
 #include <x264.h>
 #include <x265.h>
 
+#include <EbSvtAv1Enc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,6 +56,12 @@ constexpr mfxU16 kApiMinor = 0;
 
 std::atomic<int> g_active_encoders{0};
 std::mutex g_trace_mutex;
+
+// libSvtAv1Enc 1.4 sets up process-wide tables in handle setup and teardown.
+std::mutex &svt_mutex() {
+    static std::mutex mutex;
+    return mutex;
+}
 
 long env_number(const char *name, long fallback) {
     const char *text = std::getenv(name);
@@ -76,9 +87,11 @@ struct Description {
     mfxAccelerationMode modes[1] = {MFX_ACCEL_MODE_VIA_VAAPI};
     mfxU32 nv12[1] = {MFX_FOURCC_NV12};
     mfxU32 nv12_p010[2] = {MFX_FOURCC_NV12, MFX_FOURCC_P010};
-    mfxEncoderDescription::encoder::encprofile::encmemdesc avc_mem{}, hevc_mem{}, hevc10_mem{};
-    mfxEncoderDescription::encoder::encprofile avc_profiles[3]{}, hevc_profiles[2]{};
-    mfxEncoderDescription::encoder codecs[2]{};
+    mfxEncoderDescription::encoder::encprofile::encmemdesc avc_mem{}, hevc_mem{}, hevc10_mem{},
+        av1_mem{};
+    mfxEncoderDescription::encoder::encprofile avc_profiles[3]{}, hevc_profiles[2]{},
+        av1_profiles[1]{};
+    mfxEncoderDescription::encoder codecs[3]{};
     mfxHDL handles[1] = {nullptr};
 };
 
@@ -117,6 +130,7 @@ std::unique_ptr<Description> make_description() {
     mem(d->avc_mem, 4096, d->nv12, 1);
     mem(d->hevc_mem, 8192, d->nv12, 1);
     mem(d->hevc10_mem, 8192, d->nv12_p010 + 1, 1);
+    mem(d->av1_mem, 8192, d->nv12_p010, 2);
     const mfxU32 avc[3] = {MFX_PROFILE_AVC_CONSTRAINED_BASELINE, MFX_PROFILE_AVC_MAIN,
                            MFX_PROFILE_AVC_HIGH};
     for (int i = 0; i < 3; ++i) {
@@ -140,8 +154,17 @@ std::unique_ptr<Description> make_description() {
     d->codecs[1].BiDirectionalPrediction = 1;
     d->codecs[1].NumProfiles = 2;
     d->codecs[1].Profiles = d->hevc_profiles;
+    d->av1_profiles[0].Profile = MFX_PROFILE_AV1_MAIN;
+    d->av1_profiles[0].NumMemTypes = 1;
+    d->av1_profiles[0].MemDesc = &d->av1_mem;
+    d->codecs[2].CodecID = MFX_CODEC_AV1;
+    d->codecs[2].MaxcodecLevel = MFX_LEVEL_AV1_61;
+    d->codecs[2].BiDirectionalPrediction = 1;
+    d->codecs[2].NumProfiles = 1;
+    d->codecs[2].Profiles = d->av1_profiles;
+    // FAKE_VPL_NO_AV1: a GPU before Arc, whose runtime lists no AV1 encoder.
     desc.Enc.Version.Version = MFX_ENCODERDESCRIPTION_VERSION;
-    desc.Enc.NumCodecs = 2;
+    desc.Enc.NumCodecs = env_number("FAKE_VPL_NO_AV1", 0) != 0 ? 2 : 3;
     desc.Enc.Codecs = d->codecs;
     d->handles[0] = &d->desc;
     return d;
@@ -198,29 +221,14 @@ struct Encoder {
     x265_picture *x265_pic = nullptr;
     std::vector<uint16_t> planar16;
     std::vector<uint8_t> planar8;
+    // SVT-AV1: packets come out of its threads; one is handed out per call.
+    EbComponentType *svt = nullptr;
+    bool svt_initialised = false;
+    bool svt_eos_sent = false;
+    bool svt_eos_received = false;
+    std::deque<std::unique_ptr<_mfxSyncPoint>> svt_ready;
 
-    ~Encoder() {
-        if (x264 != nullptr) {
-            x264_encoder_close(x264);
-        }
-        if (api != nullptr) {
-            if (x265 != nullptr) {
-                api->encoder_close(x265);
-            }
-            if (x265_pic != nullptr) {
-                api->picture_free(x265_pic);
-            }
-            if (x265_par != nullptr) {
-                api->param_free(x265_par);
-            }
-        }
-        for (const auto &surface : pool) {
-            if (surface->refs != 0) {
-                trace("ERROR a surface from GetSurfaceForEncode was never released");
-            }
-        }
-        g_active_encoders.fetch_sub(1);
-    }
+    ~Encoder();
 };
 
 namespace {
@@ -530,10 +538,315 @@ mfxStatus open_x265(Encoder &e) {
     return MFX_ERR_NONE;
 }
 
+// The sequence header OBU of an AV1 buffer (AV1 spec 5.3), or nothing.
+std::vector<mfxU8> sequence_header(const mfxU8 *data, size_t size) {
+    size_t at = 0;
+    while (at < size) {
+        const mfxU8 header = data[at];
+        const int type = (header >> 3) & 15;
+        size_t pos = at + 1 + ((header & 4) != 0 ? 1 : 0);
+        if ((header & 2) == 0) {
+            return {}; // every OBU here carries its size
+        }
+        uint64_t length = 0;
+        for (int shift = 0; pos < size && shift < 56; shift += 7) {
+            const mfxU8 byte = data[pos++];
+            length |= uint64_t{byte & 0x7fu} << shift;
+            if ((byte & 0x80) == 0) {
+                break;
+            }
+        }
+        if (pos + length > size) {
+            return {};
+        }
+        if (type == 1) {
+            return {data + at, data + pos + length};
+        }
+        at = pos + length;
+    }
+    return {};
+}
+
+// A configured, initialised SVT-AV1 handle for the encoder's parameters.
+mfxStatus svt_start(Encoder &e, EbComponentType **handle) {
+    const mfxInfoMFX &mfx = e.par.mfx;
+    const mfxU16 mult = std::max<mfxU16>(1, mfx.BRCParamMultiplier);
+    // SVT-AV1 prints a banner to stderr unless SVT_LOG says otherwise.
+    setenv("SVT_LOG", "-2", 0);
+    EbSvtAv1EncConfiguration svt{};
+    {
+        const std::lock_guard lock(svt_mutex());
+        if (svt_av1_enc_init_handle(handle, nullptr, &svt) != EB_ErrorNone) {
+            *handle = nullptr;
+            return MFX_ERR_MEMORY_ALLOC;
+        }
+    }
+    svt.source_width = mfx.FrameInfo.CropW;
+    svt.source_height = mfx.FrameInfo.CropH;
+    svt.encoder_bit_depth = mfx.FrameInfo.FourCC == MFX_FOURCC_P010 ? 10 : 8;
+    svt.frame_rate_numerator = mfx.FrameInfo.FrameRateExtN;
+    svt.frame_rate_denominator = mfx.FrameInfo.FrameRateExtD;
+    svt.enc_mode = 12;
+    svt.logical_processors = 1;
+    // SVT-AV1 forces key frames only in CRF/CQP mode with key-frame refresh,
+    // so every bitrate mode is emulated as CRF with a cap.
+    svt.rate_control_mode = SVT_AV1_RC_MODE_CQP_OR_CRF;
+    svt.pred_structure = SVT_AV1_PRED_RANDOM_ACCESS;
+    svt.intra_refresh_type = SVT_AV1_KF_REFRESH;
+    svt.force_key_frames = 1;
+    svt.scene_change_detection = 0;
+    svt.intra_period_length = mfx.GopPicSize != 0 ? mfx.GopPicSize - 1 : 249;
+    auto to_63 = [](mfxU16 q51) { return static_cast<uint32_t>(1 + (q51 - 1) * 62 / 50); };
+    switch (mfx.RateControlMethod) {
+    case MFX_RATECONTROL_CQP:
+        svt.qp = std::clamp<uint32_t>(mfx.QPI / 4u, 1u, 63u);
+        svt.enable_adaptive_quantization = 0;
+        break;
+    case MFX_RATECONTROL_ICQ:
+        svt.qp = to_63(mfx.ICQQuality);
+        break;
+    case MFX_RATECONTROL_QVBR:
+        svt.qp = to_63(e.co3.QVBRQuality);
+        svt.max_bit_rate = uint32_t{mfx.MaxKbps} * mult * 1000;
+        break;
+    default:
+        svt.qp = 35;
+        svt.max_bit_rate = uint32_t{mfx.MaxKbps} * mult * 1000;
+        break;
+    }
+    if (e.has_signal) {
+        svt.color_range = e.signal.VideoFullRange != 0 ? EB_CR_FULL_RANGE : EB_CR_STUDIO_RANGE;
+        if (e.signal.ColourDescriptionPresent != 0) {
+            svt.color_description_present_flag = 1;
+            svt.color_primaries = static_cast<EbColorPrimaries>(e.signal.ColourPrimaries);
+            svt.transfer_characteristics =
+                static_cast<EbTransferCharacteristics>(e.signal.TransferCharacteristics);
+            svt.matrix_coefficients =
+                static_cast<EbMatrixCoefficients>(e.signal.MatrixCoefficients);
+        }
+    }
+    const std::lock_guard lock(svt_mutex());
+    if (svt_av1_enc_set_parameter(*handle, &svt) != EB_ErrorNone) {
+        svt_av1_enc_deinit_handle(*handle);
+        *handle = nullptr;
+        return fail_param("SVT-AV1 refused the parameters");
+    }
+    if (svt_av1_enc_init(*handle) != EB_ErrorNone) {
+        svt_av1_enc_deinit_handle(*handle);
+        *handle = nullptr;
+        return MFX_ERR_MEMORY_ALLOC;
+    }
+    return MFX_ERR_NONE;
+}
+
+// Sends one blank frame (a key frame) and the end of stream.
+void svt_send_blank_and_eos(EbComponentType *handle, const mfxFrameInfo &info) {
+    const size_t sample = info.FourCC == MFX_FOURCC_P010 ? 2 : 1;
+    const size_t luma = size_t{info.CropW} * info.CropH * sample;
+    std::vector<mfxU8> blank(luma * 3 / 2, 0);
+    EbSvtIOFormat picture{};
+    picture.luma = blank.data();
+    picture.cb = blank.data() + luma;
+    picture.cr = picture.cb + luma / 4;
+    picture.y_stride = info.CropW;
+    picture.cb_stride = info.CropW / 2u;
+    picture.cr_stride = info.CropW / 2u;
+    picture.width = info.CropW;
+    picture.height = info.CropH;
+    picture.color_fmt = EB_YUV420;
+    picture.bit_depth = sample == 2 ? EB_TEN_BIT : EB_EIGHT_BIT;
+    EbBufferHeaderType buffer{};
+    buffer.size = sizeof buffer;
+    buffer.p_buffer = reinterpret_cast<uint8_t *>(&picture);
+    buffer.n_filled_len = static_cast<uint32_t>(blank.size());
+    buffer.n_alloc_len = buffer.n_filled_len;
+    buffer.pic_type = EB_AV1_KEY_PICTURE;
+    svt_av1_enc_send_picture(handle, &buffer);
+    EbBufferHeaderType eos{};
+    eos.size = sizeof eos;
+    eos.flags = EB_BUFFERFLAG_EOS;
+    eos.pic_type = EB_AV1_INVALID_PICTURE;
+    svt_av1_enc_send_picture(handle, &eos);
+}
+
+mfxStatus open_svt(Encoder &e) {
+    // A hardware runtime packs the sequence header itself, so the one
+    // GetVideoParam reports is the one in the stream. SVT-AV1's
+    // svt_av1_enc_stream_header() predicts some tool flags differently from
+    // what it then writes, so the emulator learns the real header from a
+    // one-frame encode with the same parameters.
+    EbComponentType *probe = nullptr;
+    mfxStatus status = svt_start(e, &probe);
+    if (status != MFX_ERR_NONE) {
+        return status;
+    }
+    svt_send_blank_and_eos(probe, e.par.mfx.FrameInfo);
+    for (bool done = false; !done;) {
+        EbBufferHeaderType *buffer = nullptr;
+        if (svt_av1_enc_get_packet(probe, &buffer, 1) != EB_ErrorNone || buffer == nullptr) {
+            break;
+        }
+        done = (buffer->flags & EB_BUFFERFLAG_EOS) != 0;
+        if (e.sps.empty()) {
+            e.sps = sequence_header(buffer->p_buffer, buffer->n_filled_len);
+        }
+        svt_av1_enc_release_out_buffer(&buffer);
+    }
+    svt_av1_enc_deinit(probe);
+    {
+        const std::lock_guard lock(svt_mutex());
+        svt_av1_enc_deinit_handle(probe);
+    }
+    if (e.sps.empty()) {
+        return MFX_ERR_UNKNOWN;
+    }
+    status = svt_start(e, &e.svt);
+    if (status == MFX_ERR_NONE) {
+        e.svt_initialised = true;
+    }
+    return status;
+}
+
+// Moves every finished SVT-AV1 packet into svt_ready; @p block waits for one.
+mfxStatus svt_collect(Encoder &e, bool block) {
+    while (!e.svt_eos_received) {
+        EbBufferHeaderType *buffer = nullptr;
+        const EbErrorType status = svt_av1_enc_get_packet(e.svt, &buffer, block ? 1 : 0);
+        if (status == EB_NoErrorEmptyQueue) {
+            return MFX_ERR_NONE;
+        }
+        if (status != EB_ErrorNone || buffer == nullptr) {
+            if (buffer != nullptr) {
+                svt_av1_enc_release_out_buffer(&buffer);
+            }
+            return MFX_ERR_UNKNOWN;
+        }
+        if ((buffer->flags & EB_BUFFERFLAG_EOS) != 0) {
+            e.svt_eos_received = true;
+        }
+        if (buffer->n_filled_len > 0) {
+            auto sync = std::make_unique<_mfxSyncPoint>();
+            sync->data.assign(buffer->p_buffer, buffer->p_buffer + buffer->n_filled_len);
+            const auto counter = static_cast<size_t>(buffer->pts);
+            sync->timestamp = counter < e.timestamps.size() ? e.timestamps[counter] : 0;
+            sync->dts = buffer->pts;
+            const bool key = buffer->pic_type == EB_AV1_KEY_PICTURE;
+            sync->frame_type =
+                frame_type(key, key || buffer->pic_type == EB_AV1_INTRA_ONLY_PICTURE, false, true);
+            e.svt_ready.push_back(std::move(sync));
+        }
+        svt_av1_enc_release_out_buffer(&buffer);
+        if (block) {
+            return MFX_ERR_NONE;
+        }
+    }
+    return MFX_ERR_NONE;
+}
+
+mfxStatus run_svt(Encoder &e, FakeSurface *input, bool idr, mfxBitstream *bs, mfxSyncPoint *syncp) {
+    const mfxFrameInfo &info = e.par.mfx.FrameInfo;
+    if (input != nullptr) {
+        // SVT-AV1 takes planar samples (16-bit, low bits, at 10 bits).
+        const int width = info.CropW;
+        const int height = info.CropH;
+        const int cw = width / 2;
+        const int ch = height / 2;
+        const bool ten = info.FourCC == MFX_FOURCC_P010;
+        const size_t sample = ten ? 2 : 1;
+        std::vector<mfxU8> &planes = e.planar8;
+        planes.assign((size_t(width) * height + 2 * size_t(cw) * ch) * sample, 0);
+        mfxU8 *py = planes.data();
+        mfxU8 *pu = py + size_t(width) * height * sample;
+        mfxU8 *pv = pu + size_t(cw) * ch * sample;
+        const mfxU8 *y = input->buffer.data();
+        const mfxU8 *uv = y + input->pitch * info.Height;
+        for (int r = 0; r < height; ++r) {
+            for (int x = 0; x < width; ++x) {
+                if (ten) {
+                    uint16_t v;
+                    std::memcpy(&v, y + r * input->pitch + 2 * x, 2);
+                    v = static_cast<uint16_t>(v >> 6);
+                    std::memcpy(py + 2 * (size_t(r) * width + x), &v, 2);
+                } else {
+                    py[size_t(r) * width + x] = y[r * input->pitch + x];
+                }
+            }
+        }
+        for (int r = 0; r < ch; ++r) {
+            for (int x = 0; x < cw; ++x) {
+                if (ten) {
+                    uint16_t u, v;
+                    std::memcpy(&u, uv + r * input->pitch + 4 * x, 2);
+                    std::memcpy(&v, uv + r * input->pitch + 4 * x + 2, 2);
+                    u = static_cast<uint16_t>(u >> 6);
+                    v = static_cast<uint16_t>(v >> 6);
+                    std::memcpy(pu + 2 * (size_t(r) * cw + x), &u, 2);
+                    std::memcpy(pv + 2 * (size_t(r) * cw + x), &v, 2);
+                } else {
+                    pu[size_t(r) * cw + x] = uv[r * input->pitch + 2 * x];
+                    pv[size_t(r) * cw + x] = uv[r * input->pitch + 2 * x + 1];
+                }
+            }
+        }
+        EbSvtIOFormat picture{};
+        picture.luma = py;
+        picture.cb = pu;
+        picture.cr = pv;
+        picture.y_stride = static_cast<uint32_t>(width);
+        picture.cb_stride = static_cast<uint32_t>(cw);
+        picture.cr_stride = static_cast<uint32_t>(cw);
+        picture.width = static_cast<uint32_t>(width);
+        picture.height = static_cast<uint32_t>(height);
+        picture.color_fmt = EB_YUV420;
+        picture.bit_depth = ten ? EB_TEN_BIT : EB_EIGHT_BIT;
+        EbBufferHeaderType buffer{};
+        buffer.size = sizeof buffer;
+        buffer.p_buffer = reinterpret_cast<uint8_t *>(&picture);
+        buffer.n_filled_len = static_cast<uint32_t>(planes.size());
+        buffer.n_alloc_len = buffer.n_filled_len;
+        buffer.pts = e.frames;
+        buffer.pic_type = idr ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE;
+        if (svt_av1_enc_send_picture(e.svt, &buffer) != EB_ErrorNone) {
+            return MFX_ERR_UNKNOWN;
+        }
+        if (svt_collect(e, false) != MFX_ERR_NONE) {
+            return MFX_ERR_UNKNOWN;
+        }
+    } else {
+        if (!e.svt_eos_sent && e.frames > 0) {
+            EbBufferHeaderType buffer{};
+            buffer.size = sizeof buffer;
+            buffer.flags = EB_BUFFERFLAG_EOS;
+            buffer.pic_type = EB_AV1_INVALID_PICTURE;
+            e.svt_eos_sent = true;
+            if (svt_av1_enc_send_picture(e.svt, &buffer) != EB_ErrorNone) {
+                return MFX_ERR_UNKNOWN;
+            }
+        }
+        while (e.svt_ready.empty() && e.svt_eos_sent && !e.svt_eos_received) {
+            if (svt_collect(e, true) != MFX_ERR_NONE) {
+                return MFX_ERR_UNKNOWN;
+            }
+        }
+    }
+    if (e.svt_ready.empty()) {
+        return MFX_ERR_MORE_DATA;
+    }
+    std::unique_ptr<_mfxSyncPoint> sync = std::move(e.svt_ready.front());
+    e.svt_ready.pop_front();
+    sync->bs = bs;
+    *syncp = sync.get();
+    e.pending.push_back(std::move(sync));
+    return MFX_ERR_NONE;
+}
+
 // Encodes one surface (NULL flushes); stores any output as a sync point.
 // Returns MFX_ERR_MORE_DATA when the library produced nothing.
 mfxStatus run_encoder(Encoder &e, FakeSurface *input, bool idr, mfxBitstream *bs,
                       mfxSyncPoint *syncp) {
+    if (e.svt != nullptr) {
+        return run_svt(e, input, idr, bs, syncp);
+    }
     const mfxFrameInfo &info = e.par.mfx.FrameInfo;
     const int width = info.CropW;
     const int height = info.CropH;
@@ -675,6 +988,47 @@ mfxStatus run_encoder(Encoder &e, FakeSurface *input, bool idr, mfxBitstream *bs
 }
 
 } // namespace
+
+Encoder::~Encoder() {
+    if (x264 != nullptr) {
+        x264_encoder_close(x264);
+    }
+    if (api != nullptr) {
+        if (x265 != nullptr) {
+            api->encoder_close(x265);
+        }
+        if (x265_pic != nullptr) {
+            api->picture_free(x265_pic);
+        }
+        if (x265_par != nullptr) {
+            api->param_free(x265_par);
+        }
+    }
+    if (svt != nullptr) {
+        if (svt_initialised) {
+            // svt_av1_enc_deinit() waits for the end-of-stream packet,
+            // which SVT-AV1 1.4.1 never sends for a stream of no frames.
+            if (frames == 0) {
+                svt_send_blank_and_eos(svt, par.mfx.FrameInfo);
+            } else if (!svt_eos_sent) {
+                EbBufferHeaderType eos{};
+                eos.size = sizeof eos;
+                eos.flags = EB_BUFFERFLAG_EOS;
+                eos.pic_type = EB_AV1_INVALID_PICTURE;
+                svt_av1_enc_send_picture(svt, &eos);
+            }
+            svt_av1_enc_deinit(svt);
+        }
+        const std::lock_guard lock(svt_mutex());
+        svt_av1_enc_deinit_handle(svt);
+    }
+    for (const auto &surface : pool) {
+        if (surface->refs != 0) {
+            trace("ERROR a surface from GetSurfaceForEncode was never released");
+        }
+    }
+    g_active_encoders.fetch_sub(1);
+}
 
 extern "C" {
 
@@ -968,8 +1322,13 @@ mfxStatus MFXVideoENCODE_Init(mfxSession session, mfxVideoParam *par) {
     }
     const mfxInfoMFX &mfx = par->mfx;
     const mfxFrameInfo &info = mfx.FrameInfo;
-    if (mfx.CodecId != MFX_CODEC_AVC && mfx.CodecId != MFX_CODEC_HEVC) {
+    const bool av1 = mfx.CodecId == MFX_CODEC_AV1;
+    if (mfx.CodecId != MFX_CODEC_AVC && mfx.CodecId != MFX_CODEC_HEVC &&
+        (!av1 || env_number("FAKE_VPL_NO_AV1", 0) != 0)) {
         return MFX_ERR_UNSUPPORTED;
+    }
+    if (av1 && mfx.CodecProfile != MFX_PROFILE_AV1_MAIN) {
+        return fail_param("AV1 needs CodecProfile MFX_PROFILE_AV1_MAIN");
     }
     if (par->IOPattern != MFX_IOPATTERN_IN_SYSTEM_MEMORY) {
         return fail_param("IOPattern must be MFX_IOPATTERN_IN_SYSTEM_MEMORY (no allocator set)");
@@ -978,9 +1337,10 @@ mfxStatus MFXVideoENCODE_Init(mfxSession session, mfxVideoParam *par) {
     if (info.FourCC != MFX_FOURCC_NV12 && !p010) {
         return fail_param("FourCC must be NV12 or P010");
     }
-    if (p010 && (mfx.CodecId != MFX_CODEC_HEVC || mfx.CodecProfile != MFX_PROFILE_HEVC_MAIN10 ||
-                 info.BitDepthLuma != 10 || info.BitDepthChroma != 10 || info.Shift != 1)) {
-        return fail_param("P010 needs HEVC Main10, BitDepth 10 and Shift 1");
+    if (p010 &&
+        ((!av1 && (mfx.CodecId != MFX_CODEC_HEVC || mfx.CodecProfile != MFX_PROFILE_HEVC_MAIN10)) ||
+         info.BitDepthLuma != 10 || info.BitDepthChroma != 10 || info.Shift != 1)) {
+        return fail_param("P010 needs HEVC Main10 or AV1 Main, BitDepth 10 and Shift 1");
     }
     if (!p010 && (mfx.CodecProfile == MFX_PROFILE_HEVC_MAIN10 ||
                   (info.BitDepthLuma != 0 && info.BitDepthLuma != 8))) {
@@ -1047,9 +1407,9 @@ mfxStatus MFXVideoENCODE_Init(mfxSession session, mfxVideoParam *par) {
     std::string rc;
     switch (mfx.RateControlMethod) {
     case MFX_RATECONTROL_CQP:
-        if (mfx.QPI < 1 || mfx.QPI > 51 || mfx.QPP < 1 || mfx.QPP > 51 || mfx.QPB < 1 ||
-            mfx.QPB > 51) {
-            return fail_param("CQP needs QPI/QPP/QPB in 1..51");
+        if (mfx.QPI < 1 || mfx.QPP < 1 || mfx.QPB < 1 || mfx.QPI > (av1 ? 255 : 51) ||
+            mfx.QPP > (av1 ? 255 : 51) || mfx.QPB > (av1 ? 255 : 51)) {
+            return fail_param("CQP needs QPI/QPP/QPB in 1..51 (AV1: 1..255)");
         }
         rc = "CQP qp=" + std::to_string(mfx.QPI);
         break;
@@ -1091,7 +1451,9 @@ mfxStatus MFXVideoENCODE_Init(mfxSession session, mfxVideoParam *par) {
     if (e.par.mfx.TargetUsage == 0) {
         e.par.mfx.TargetUsage = MFX_TARGETUSAGE_BALANCED;
     }
-    const mfxStatus opened = mfx.CodecId == MFX_CODEC_AVC ? open_x264(e) : open_x265(e);
+    const mfxStatus opened = av1                            ? open_svt(e)
+                             : mfx.CodecId == MFX_CODEC_AVC ? open_x264(e)
+                                                            : open_x265(e);
     if (opened != MFX_ERR_NONE) {
         return opened;
     }
@@ -1099,10 +1461,13 @@ mfxStatus MFXVideoENCODE_Init(mfxSession session, mfxVideoParam *par) {
     const mfxU32 frame_bytes = mfxU32{info.Width} * info.Height * 3 / 2 * (p010 ? 2 : 1);
     e.buffer_bytes = (frame_bytes * 2 + 999) / 1000 * 1000;
     e.lose_after = env_number("FAKE_VPL_LOSE_DEVICE_AFTER", -1);
-    trace("INIT codec=" + std::string(mfx.CodecId == MFX_CODEC_AVC ? "AVC" : "HEVC") + " profile=" +
-          std::to_string(mfx.CodecProfile) + " tu=" + std::to_string(e.par.mfx.TargetUsage) +
-          " rc=" + rc + " gop=" + std::to_string(mfx.GopPicSize) +
-          " refdist=" + std::to_string(e.par.mfx.GopRefDist) +
+    trace("INIT codec=" +
+          std::string(av1                            ? "AV1"
+                      : mfx.CodecId == MFX_CODEC_AVC ? "AVC"
+                                                     : "HEVC") +
+          " profile=" + std::to_string(mfx.CodecProfile) +
+          " tu=" + std::to_string(e.par.mfx.TargetUsage) + " rc=" + rc + " gop=" +
+          std::to_string(mfx.GopPicSize) + " refdist=" + std::to_string(e.par.mfx.GopRefDist) +
           " idr_interval=" + std::to_string(mfx.IdrInterval) +
           " closed=" + std::to_string((mfx.GopOptFlag & MFX_GOP_CLOSED) != 0 ? 1 : 0) +
           " lowpower=" + std::to_string(mfx.LowPower) + " fourcc=" + (p010 ? "P010" : "NV12") +

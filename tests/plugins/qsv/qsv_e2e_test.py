@@ -106,6 +106,13 @@ class QsvTranscode(unittest.TestCase):
         for name in SIZES:
             self.check_rung(out, name, "hevc")
 
+    def test_av1_ladder_on_qsv(self):
+        out, report, log = self.transcode("av1")
+        self.assertEqual(set(self.encoders(report).values()), {"qsv-av1"})
+        self.assertIn("QVBR quality 24", log)  # SVT-AV1's CRF 30 on QVBR's scale
+        for name in SIZES:
+            self.check_rung(out, name, "av1")
+
     def test_session_limit_falls_back_to_software(self):
         out, report, log = self.transcode("h264", {"FAKE_VPL_MAX_SESSIONS": "1"})
         used = self.encoders(report)

@@ -318,6 +318,16 @@ TEST_CASE("capped CRF becomes QVBR with the cap and buffer; CRF, CQP, VBR and CB
     config = base_config(VTC_CODEC_H264);
     config.quality = 52;
     CHECK(Instance(config).status == VTC_ERR_INVALID_ARG);
+
+    // AV1 takes SVT-AV1's 1..63 scale, mapped linearly onto QVBR's 1..51.
+    vtc_encoder_config av1 = base_config(VTC_CODEC_AV1);
+    CHECK(field(init_with(av1), "quality") == "24"); // the default, 30
+    av1.quality = 63;
+    CHECK(field(init_with(av1), "quality") == "51");
+    av1.quality = 1;
+    CHECK(field(init_with(av1), "quality") == "1");
+    av1.quality = 64;
+    CHECK(Instance(av1).status == VTC_ERR_INVALID_ARG);
 }
 
 TEST_CASE("GOP length, B-frames, closed GOPs, IDR interval and colour reach the runtime") {
@@ -346,7 +356,7 @@ TEST_CASE("GOP length, B-frames, closed GOPs, IDR interval and colour reach the 
 }
 
 TEST_CASE("forced keyframes are IDRs exactly there, with B-frames, as the decoder sees them") {
-    for (const int32_t codec : {VTC_CODEC_H264, VTC_CODEC_HEVC}) {
+    for (const int32_t codec : {VTC_CODEC_H264, VTC_CODEC_HEVC, VTC_CODEC_AV1}) {
         CAPTURE(codec);
         Trace trace;
         vtc_encoder_config config = base_config(codec);
@@ -451,13 +461,22 @@ TEST_CASE("caps come from the runtime's description") {
     CHECK(caps.bit_depths == (VTC_BIT_DEPTH_8 | VTC_BIT_DEPTH_10));
     CHECK((caps.profiles & VTC_BIT(VTC_PROFILE_HEVC_MAIN10)) != 0);
 
-    // The emulated GPU has no AV1 encoder: a runtime without the codec is
-    // UNSUPPORTED, not "no device".
     caps = vtc_encoder_caps{};
     caps.struct_size = sizeof caps;
-    CHECK(encoder(VTC_CODEC_AV1).query_caps(&host, &caps, error, sizeof error) ==
-          VTC_ERR_UNSUPPORTED);
-    CHECK(std::string(error).find("AV1") != std::string::npos);
+    REQUIRE(encoder(VTC_CODEC_AV1).query_caps(&host, &caps, error, sizeof error) == VTC_OK);
+    CHECK(caps.bit_depths == (VTC_BIT_DEPTH_8 | VTC_BIT_DEPTH_10));
+    CHECK(caps.profiles == VTC_BIT(VTC_PROFILE_AV1_MAIN));
+    {
+        // A GPU before Arc: the runtime lists no AV1 encoder. That is
+        // UNSUPPORTED, not "no device".
+        ScopedEnv no_av1("FAKE_VPL_NO_AV1", "1");
+        caps = vtc_encoder_caps{};
+        caps.struct_size = sizeof caps;
+        CHECK(encoder(VTC_CODEC_AV1).query_caps(&host, &caps, error, sizeof error) ==
+              VTC_ERR_UNSUPPORTED);
+        CHECK(std::string(error).find("no AV1 encoder") != std::string::npos);
+        CHECK(Instance(base_config(VTC_CODEC_AV1)).status == VTC_ERR_UNSUPPORTED);
+    }
 
     vtc_encoder_config big = base_config(VTC_CODEC_H264);
     big.width = 4112;
