@@ -32,7 +32,7 @@ constexpr mfxU32 kSyncTimeoutMs = 60000;
 constexpr int kBusyRetryLimitMs = 10000;
 constexpr size_t kMaxBitstreamBytes = size_t{256} << 20;
 
-std::string hex(mfxU32 value) {
+std::string number(mfxU32 value) {
     char text[16];
     std::snprintf(text, sizeof text, "%d", static_cast<int>(value));
     return text;
@@ -912,8 +912,8 @@ QsvEncoderBase::QsvEncoderBase(const vtc_host &host, const vtc_encoder_config &c
     }
     if (actual.mfx.RateControlMethod != rc.method) {
         fail(VTC_ERR_UNSUPPORTED, "oneVPL runtime '" + impl.name + "' replaced rate control " +
-                                      hex(rc.method) + " with " +
-                                      hex(actual.mfx.RateControlMethod));
+                                      number(rc.method) + " with " +
+                                      number(actual.mfx.RateControlMethod));
     }
     reorder_delay_ = actual.mfx.GopRefDist > 1 ? actual.mfx.GopRefDist - 1 : 0;
     const size_t buffer_bytes = size_t{actual.mfx.BufferSizeInKB} *
