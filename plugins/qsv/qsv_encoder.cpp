@@ -24,6 +24,7 @@ namespace vtc::qsv_plugin {
 namespace {
 
 using vtc::sdk::fail;
+using vtc::sdk::set_device_name;
 
 constexpr const char *kDefaultDevice = "/dev/dri/renderD128";
 // How long SyncOperation may wait for one frame before the GPU counts as hung.
@@ -159,6 +160,7 @@ using LoaderPtr = std::unique_ptr<std::remove_pointer_t<mfxLoader>, LoaderCloser
 // description itself goes back to the dispatcher right away.
 struct Implementation {
     std::string name;
+    std::string device; // for people: "Intel GPU 56a0/0 (mfx-gen)
     mfxAccelerationMode acceleration = MFX_ACCEL_MODE_NA;
     vtc_encoder_caps caps{};
 };
@@ -305,6 +307,12 @@ LoaderPtr load_implementation(int32_t codec, Implementation &impl) {
     const auto *desc = static_cast<const mfxImplDescription *>(handle);
     impl.name = std::string(desc->ImplName, strnlen(desc->ImplName, sizeof desc->ImplName));
     impl.acceleration = desc->AccelerationMode;
+    // The runtime knows the PCI id ("56a0/0" is an Arc A770), not a marketing
+    // name; with the runtime's name it still tells two workers' GPUs apart.
+    const std::string device_id(desc->Dev.DeviceID,
+                                strnlen(desc->Dev.DeviceID, sizeof desc->Dev.DeviceID));
+    impl.device = device_id.empty() ? "Intel GPU (" + impl.name + ")"
+                                    : "Intel GPU " + device_id + " (" + impl.name + ")";
     impl.caps = vtc_encoder_caps{};
     impl.caps.struct_size = sizeof impl.caps;
     const bool found = caps_from_description(*desc, codec, impl.caps);
@@ -516,6 +524,7 @@ void QsvEncoderBase::query_caps_for(int32_t codec, vtc_encoder_caps &caps) {
     const uint32_t struct_size = caps.struct_size;
     caps = impl.caps;
     caps.struct_size = struct_size;
+    set_device_name(caps, impl.device);
 }
 
 // ---------------------------------------------------------------------------

@@ -121,6 +121,15 @@ class QsvTranscode(unittest.TestCase):
         for name in SIZES:
             self.check_rung(out, name, "h264")
 
+    def test_backends_name_the_device(self):
+        listed = run([VTRANSCODE, "backends", "--json"], env=dict(os.environ))
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        entries = {e["id"]: e for e in json.loads(listed.stdout)["encoders"]}
+        self.assertTrue(entries["qsv-hevc"]["available"], entries["qsv-hevc"])
+        # ABI 1.1: the runtime's PCI device id and name.
+        self.assertEqual(entries["qsv-hevc"]["caps"]["device_name"],
+                         "Intel GPU 56a0/0 (fake-vpl-gpu)")
+
     def test_backends_without_a_gpu(self):
         env = dict(os.environ, FAKE_VPL_NO_DEVICE="1")
         listed = run([VTRANSCODE, "backends", "--json"], env=env)
