@@ -564,11 +564,8 @@ void NvencEncoder::query_caps_for(int32_t codec, const vtc_host &, vtc_encoder_c
     // The session limit is the driver's and not queryable through NVENC; a
     // refused session is reported by create() as VTC_ERR_DEVICE_BUSY.
     caps.max_sessions = 0;
-    // Since ABI 1.1; the SDK copies only what the host's struct holds.
-    const std::string &name = context.device_name();
-    const size_t name_length = std::min(name.size(), sizeof(caps.device_name) - 1);
-    std::memcpy(caps.device_name, name.data(), name_length);
-    caps.device_name[name_length] = '\0';
+    // Since ABI 1.1; the adapter copies only what the host's struct holds.
+    vtc::sdk::set_device_name(caps, context.device_name());
     caps.flags = VTC_ENCODER_CAP_FORCED_KEYFRAME | VTC_ENCODER_CAP_EXTRADATA |
                  VTC_ENCODER_CAP_CLOSED_GOP | VTC_ENCODER_CAP_HARDWARE;
     if (device.max_b_frames > 0) {

@@ -22,6 +22,7 @@ extern "C" {
 namespace vtc::vaapi_plugin {
 
 using sdk::fail;
+using sdk::set_device_name;
 
 namespace {
 
@@ -238,6 +239,9 @@ void VaapiEncoder::query_caps(const vtc_host &host, vtc_encoder_caps &caps, int3
         caps.pixel_formats |= VTC_BIT(VTC_PIXEL_FORMAT_I420_10) | VTC_BIT(VTC_PIXEL_FORMAT_P010);
     }
     caps.memory_types = VTC_BIT(VTC_MEMORY_SYSTEM);
+    // libva names the driver, which names the GPU family ("Intel iHD driver for
+    // Intel(R) Gen Graphics - 24.1.0", "Mesa Gallium driver ... for AMD Radeon ...").
+    set_device_name(caps, device.vendor());
     if (s.rc_modes & VA_RC_CQP) {
         caps.rate_control_modes |= VTC_BIT(VTC_RATE_CONTROL_CQP);
     }

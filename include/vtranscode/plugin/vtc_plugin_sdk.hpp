@@ -101,6 +101,25 @@ inline void copy_message(char *buffer, uint32_t size, std::string_view text) noe
     buffer[count] = '\0';
 }
 
+/// Since 1.1: names the device in caps.device_name (the class's query_caps()
+/// always gets the full struct; the adapter copies only what the host has room
+/// for). @p name is cut to fit on a UTF-8 character boundary, NUL-terminated;
+/// control characters become spaces.
+inline void set_device_name(vtc_encoder_caps &caps, std::string_view name) noexcept {
+    size_t count = std::min<size_t>(name.size(), sizeof(caps.device_name) - 1u);
+    // Never end inside a multi-byte character: back up over continuation bytes.
+    if (count < name.size()) {
+        while (count > 0 && (static_cast<unsigned char>(name[count]) & 0xC0u) == 0x80u) {
+            --count;
+        }
+    }
+    for (size_t i = 0; i < count; ++i) {
+        const auto byte = static_cast<unsigned char>(name[i]);
+        caps.device_name[i] = byte < 0x20u ? ' ' : name[i];
+    }
+    std::memset(caps.device_name + count, 0, sizeof(caps.device_name) - count);
+}
+
 /// Logs through the host, if it offers logging. Never throws.
 inline void log(const vtc_host *host, int32_t level, const std::string &message) noexcept {
     if (host != nullptr && host->log != nullptr && level <= host->log_level) {

@@ -120,6 +120,9 @@ class VaapiTranscode(unittest.TestCase):
         usable = self.backends({})
         self.assertTrue(usable["vaapi-h264"]["available"], usable["vaapi-h264"])
         self.assertTrue(usable["vaapi-hevc"]["available"], usable["vaapi-hevc"])
+        # ABI 1.1: the driver's vendor string names the device.
+        self.assertEqual(usable["vaapi-h264"]["caps"]["device_name"],
+                         "vtranscode fake VA-API driver (libx264/libx265, test only)")
         # No device: unavailable, with the path and the cause on one line.
         missing = self.backends({"VTC_VAAPI_DEVICE": "/nonexistent/renderD128"})
         for encoder in ("vaapi-h264", "vaapi-hevc"):

@@ -478,3 +478,22 @@ TEST_CASE("the create trampoline validates the config before the class exists") 
     CHECK(create(older).status == VTC_OK);
     CHECK(ProbeEncoder::constructed == 2);
 }
+
+TEST_CASE("set_device_name fits the name, whole characters only, printable") {
+    vtc_encoder_caps caps{};
+    std::memset(caps.device_name, 'x', sizeof(caps.device_name));
+    vtc::sdk::set_device_name(caps, "Intel(R) Arc(TM)\tB580");
+    CHECK(std::string(caps.device_name) == "Intel(R) Arc(TM) B580");
+    CHECK(caps.device_name[sizeof(caps.device_name) - 1] == '\0');
+
+    // 126 ASCII bytes and a 2-byte character: the character does not fit whole.
+    const std::string long_name = std::string(126, 'a') + "\xc2\xb0" + "tail";
+    vtc::sdk::set_device_name(caps, long_name);
+    CHECK(std::string(caps.device_name) == std::string(126, 'a'));
+    // 125 ASCII bytes: the character fits, the rest is cut.
+    vtc::sdk::set_device_name(caps, std::string(125, 'a') + "\xc2\xb0" + "tail");
+    CHECK(std::string(caps.device_name) == std::string(125, 'a') + "\xc2\xb0");
+
+    vtc::sdk::set_device_name(caps, "");
+    CHECK(caps.device_name[0] == '\0');
+}
