@@ -35,12 +35,9 @@ usage() {
 variant_options() {
     # Every plugin the variant ships is `enabled`, not `auto`: a missing library
     # fails the image build instead of producing an image without that encoder.
-    # The hardware plugins (NVENC, VA-API, QSV) are not implemented yet, so the
-    # GPU image leaves them at `auto` (meson refuses `enabled` with a clear error);
-    # switch them to `enabled` when they land.
     case $1 in
         cpu) echo "-Dx264=enabled -Dx265=enabled -Dsvtav1=enabled -Dnvenc=disabled -Dvaapi=disabled -Dqsv=disabled" ;;
-        gpu) echo "-Dx264=enabled -Dx265=enabled -Dsvtav1=enabled -Dnvenc=auto -Dvaapi=auto -Dqsv=auto" ;;
+        gpu) echo "-Dx264=enabled -Dx265=enabled -Dsvtav1=enabled -Dnvenc=enabled -Dvaapi=enabled -Dqsv=enabled" ;;
         *) die "unknown variant '$1' (cpu or gpu)" ;;
     esac
 }

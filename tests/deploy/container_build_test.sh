@@ -79,6 +79,14 @@ for variant in cpu gpu; do
         want=$work/plugins-test-sw
     else
         want=$work/plugins-test
+        # The GPU image exists for these three: each must be in its install plan.
+        for hw in nvenc vaapi qsv; do
+            if grep -qx "vtc-$hw.so" "$work/plugins-gpu"; then
+                pass "gpu variant ships vtc-$hw.so"
+            else
+                failc "gpu variant does not ship vtc-$hw.so"
+            fi
+        done
     fi
     missing=$(comm -23 "$want" "$work/plugins-$variant" | tr '\n' ' ')
     if [ -z "$missing" ]; then

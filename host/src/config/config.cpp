@@ -99,6 +99,8 @@ const std::vector<EnvVarDoc> &documented_variables() {
         {"VLOG_STREAMING_ENABLE_DASH", "true", "write manifest.mpd for CMAF"},
         {"VLOG_HLS_SEGMENT_DURATION", "6", "segment duration in seconds (1..60)"},
         {"VLOG_HWACCEL_TYPE", "auto", "auto, nvidia, intel or none: which encoders may be used"},
+        {"VLOG_HWACCEL_VAAPI_DEVICE", "/dev/dri/renderD128",
+         "render node of the Intel GPU (VA-API and QSV plugins)"},
         {"VLOG_ERROR_DETAIL_MAX_LENGTH", "500",
          "longest failure cause sent to the server (max 500)"},
         {"VLOG_JOB_QUEUE_MODE", "database", "database, redis or hybrid"},
@@ -567,6 +569,11 @@ Result<Config> load_config(const ConfigSource &source, ConfigPurpose purpose) {
     }
     VTC_TRY(hw, r.choice("VLOG_HWACCEL_TYPE", 0, {"auto", "nvidia", "intel", "none"}));
     c.hwaccel = static_cast<HwaccelType>(*hw);
+    c.vaapi_device = r.raw("VLOG_HWACCEL_VAAPI_DEVICE").value_or("/dev/dri/renderD128");
+    if (!c.vaapi_device.is_absolute() || c.vaapi_device.string().size() > 200) {
+        return bad_value("VLOG_HWACCEL_VAAPI_DEVICE", "an absolute path of at most 200 bytes",
+                         c.vaapi_device.string());
+    }
     VTC_TRY(detail, r.integer("VLOG_ERROR_DETAIL_MAX_LENGTH", 500, 1, 1000000));
     // The server refuses fail causes over 500 characters with 422 (protocol §2.6).
     c.error_detail_max_chars = static_cast<std::size_t>(std::min<std::int64_t>(*detail, 500));

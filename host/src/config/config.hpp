@@ -97,6 +97,9 @@ struct Config {
     int segment_seconds = 6;
     bool streaming_upload = false;
     HwaccelType hwaccel = HwaccelType::auto_detect;
+    /// The DRM render node the VA-API and QSV plugins open (VLOG_HWACCEL_VAAPI_DEVICE);
+    /// sent to VLog as `vaapi_device` when an Intel encoder is usable.
+    std::filesystem::path vaapi_device = "/dev/dri/renderD128";
     std::size_t error_detail_max_chars = 500;
 
     // --- Dispatch ---

@@ -51,8 +51,8 @@ Json build_capabilities(const std::vector<EncoderStatus> &encoders, const Config
     caps["max_concurrent_encode_sessions"] = std::clamp(max_sessions, 1, 100);
     caps["code_version"] = config.code_version ? Json(*config.code_version) : Json(nullptr);
     caps["ffmpeg_version"] = nullptr; // no ffmpeg: the engine links its libraries
-    if (gpu != nullptr && gpu->vendor == "intel" && !gpu->device.empty()) {
-        caps["vaapi_device"] = gpu->device.substr(0, 200);
+    if (gpu != nullptr && gpu->vendor == "intel") {
+        caps["vaapi_device"] = config.vaapi_device.string(); // at most 200 bytes (config)
     }
     return caps;
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -193,7 +194,11 @@ unsigned available_cpus() {
 }
 
 EngineServices make_engine_services(const Config &config, Logger logger) {
-    (void)config;
+    // The Intel plugins take their default render node from the environment (their
+    // query_caps has no config, and runs in the probe child, which inherits it). An
+    // operator's explicit VTC_* setting wins over VLog's variable.
+    ::setenv("VTC_VAAPI_DEVICE", config.vaapi_device.c_str(), 0);
+    ::setenv("VTC_QSV_DEVICE", config.vaapi_device.c_str(), 0);
     EngineOptions options;
     options.registry.logger = logger;
     options.logger = logger;

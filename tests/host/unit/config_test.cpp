@@ -83,6 +83,7 @@ TEST_CASE("bad values fail start-up with a message naming the variable") {
         {"VLOG_STREAMING_ENABLE_DASH", "sometimes"},
         {"VLOG_HLS_SEGMENT_DURATION", "0"},
         {"VLOG_HWACCEL_TYPE", "amd"},
+        {"VLOG_HWACCEL_VAAPI_DEVICE", "renderD128"},
         {"VLOG_JOB_QUEUE_MODE", "kafka"},
         {"VLOG_REDIS_URL", "rediss://host:6380"},
         {"VLOG_REDIS_URL", "redis://host:notaport"},

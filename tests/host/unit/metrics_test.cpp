@@ -175,6 +175,20 @@ TEST_CASE("capabilities are schema-valid: sessions clamped, hwaccel type filters
     CHECK(hb["metadata"].dump().size() <= 10000);
     config.code_version.reset();
     CHECK_FALSE(build_heartbeat(false, all, config).contains("code_version"));
+    // NVIDIA workers send no vaapi_device; Intel workers send the configured node.
+    CHECK_FALSE(caps.contains("vaapi_device"));
+}
+
+TEST_CASE("an Intel worker names its GPU and the render node the plugins open") {
+    Config config;
+    config.vaapi_device = "/dev/dri/renderD129";
+    EncoderStatus qsv = encoder("qsv-h264", "h264", true, "intel", 0);
+    qsv.device = "Intel GPU e20b/0 (mfx-gen)";
+    const Json caps = build_capabilities({qsv, encoder("x264", "h264", false, "", 1)}, config);
+    CHECK(caps["hwaccel_type"] == "intel");
+    CHECK(caps["gpu_name"] == "Intel GPU e20b/0 (mfx-gen)");
+    CHECK(caps["vaapi_device"] == "/dev/dri/renderD129");
+    CHECK(caps["max_concurrent_encode_sessions"] == 100); // no limit reported
 }
 
 TEST_CASE("claim backoff: from the poll interval to 300 s, jittered, never below the poll") {
