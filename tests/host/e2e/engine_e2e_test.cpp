@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -192,6 +193,41 @@ TEST_CASE("engine e2e: CMAF with streaming segment upload and DASH") {
         CHECK(fs::exists(dir / file));
     }
     CHECK(probe_video(dir / "360p" / "stream.m3u8").find("640,360") != std::string::npos);
+    f.stop_worker();
+}
+
+TEST_CASE("engine e2e: an NVIDIA worker (emulated NVENC) reports its GPU and encodes on it") {
+    // The emulated driver (tests/emulated/nvenc) is built with -Dgpl=enabled, as in CI.
+    const char *fake_driver = std::getenv("VTC_E2E_FAKE_NVENC_DIR");
+    if (fake_driver == nullptr || *fake_driver == '\0' ||
+        env_or_fail("VTC_E2E_CODEC") != std::string("h264")) {
+        MESSAGE("not run: this build has no emulated NVENC driver or no H.264 (needs -Dgpl)");
+        return;
+    }
+    EngineFixture f("cmaf");
+    const auto id = f.api->add_job(17, "clip-gpu", generated_clip(3));
+    f.start({{"VLOG_STREAMING_FORMAT", "cmaf"},
+             {"VLOG_HWACCEL_TYPE", "nvidia"},
+             {"LD_LIBRARY_PATH", fake_driver}});
+    REQUIRE_MESSAGE(eventually([&] { return f.api->count("verify_complete", 200) == 1; }, 240s),
+                    f.worker->output());
+    CHECK(f.api->job(id).video_status == "ready");
+    CHECK(f.api->job(id).fail_calls == 0);
+    // What VLog's dashboard and GPU priority read (protocol §6.1), from the heartbeat.
+    const auto heartbeats = f.api->calls("heartbeat");
+    REQUIRE_FALSE(heartbeats.empty());
+    const Json caps = heartbeats.back().body["metadata"]["capabilities"];
+    INFO(caps.dump());
+    CHECK(caps["hwaccel_enabled"] == true);
+    CHECK(caps["hwaccel_type"] == "nvidia");
+    CHECK(caps["gpu_name"] == "Emulated NVENC GPU 0"); // cuDeviceGetName, via ABI 1.1
+    CHECK_FALSE(caps.contains("vaapi_device"));
+    const Json h264 = caps["encoders"]["h264"];
+    CHECK(std::find(h264.begin(), h264.end(), Json("nvenc-h264")) != h264.end());
+    // VLOG_HWACCEL_TYPE=nvidia puts NVENC first: the rendition was encoded on it.
+    CHECK(f.worker->output().find("with nvenc-h264") != std::string::npos);
+    const fs::path dir = f.api->video_dir("clip-gpu");
+    CHECK(probe_video(dir / "360p" / "stream.m3u8").find("h264,640,360") != std::string::npos);
     f.stop_worker();
 }
 
