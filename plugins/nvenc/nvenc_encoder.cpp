@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 
@@ -521,13 +522,60 @@ void set_display_aspect(const vtc_encoder_config &config, NV_ENC_INITIALIZE_PARA
 
 // ---------------------------------------------------------------------------
 
-void NvencEncoder::query_caps_for(int32_t codec, const vtc_host &, vtc_encoder_caps &caps) {
+namespace {
+
+// The registry probes once, when the worker starts. If other processes hold
+// every NVENC session at that moment, the device's caps cannot be read, but
+// the device is there and sessions come free later: report what every NVENC
+// generation can do (8-bit, no B-frames, 4096x4096) instead of marking the
+// encoder unusable for the worker's whole life. create() still answers
+// DEVICE_BUSY or UNSUPPORTED precisely, and the engine then falls back.
+void unconfirmed_caps(int32_t codec, const CudaContext &context, vtc_encoder_caps &caps) {
+    caps.bit_depths = VTC_BIT_DEPTH_8;
+    caps.pixel_formats = VTC_BIT(VTC_PIXEL_FORMAT_I420) | VTC_BIT(VTC_PIXEL_FORMAT_NV12);
+    caps.profiles =
+        static_cast<uint32_t>(codec == VTC_CODEC_H264 ? VTC_BIT(VTC_PROFILE_H264_BASELINE) |
+                                                            VTC_BIT(VTC_PROFILE_H264_MAIN) |
+                                                            VTC_BIT(VTC_PROFILE_H264_HIGH)
+                              : codec == VTC_CODEC_HEVC ? VTC_BIT(VTC_PROFILE_HEVC_MAIN)
+                                                        : VTC_BIT(VTC_PROFILE_AV1_MAIN));
+    caps.memory_types = static_cast<uint32_t>(VTC_BIT(VTC_MEMORY_SYSTEM));
+    caps.rate_control_modes =
+        static_cast<uint32_t>(VTC_BIT(VTC_RATE_CONTROL_CQP) | VTC_BIT(VTC_RATE_CONTROL_CRF) |
+                              VTC_BIT(VTC_RATE_CONTROL_CAPPED_CRF) | VTC_BIT(VTC_RATE_CONTROL_VBR) |
+                              VTC_BIT(VTC_RATE_CONTROL_CBR));
+    caps.min_width = 2;
+    caps.min_height = 2;
+    caps.max_width = 4096;
+    caps.max_height = 4096;
+    caps.size_alignment = 2;
+    caps.max_sessions = 0;
+    vtc::sdk::set_device_name(caps, context.device_name());
+    caps.flags = VTC_ENCODER_CAP_FORCED_KEYFRAME | VTC_ENCODER_CAP_EXTRADATA |
+                 VTC_ENCODER_CAP_CLOSED_GOP | VTC_ENCODER_CAP_HARDWARE;
+}
+
+} // namespace
+
+void NvencEncoder::query_caps_for(int32_t codec, const vtc_host &host, vtc_encoder_caps &caps) {
     const Driver &drv = driver();
     const GUID guid = codec_guid(codec);
     const CudaContext context(drv, 0);
-    const Session session(drv, context);
+    std::optional<Session> session;
+    try {
+        session.emplace(drv, context);
+    } catch (const vtc::sdk::Error &e) {
+        if (e.status() != VTC_ERR_DEVICE_BUSY) {
+            throw;
+        }
+        vtc::sdk::log(&host, VTC_LOG_WARNING,
+                      std::string(e.what()) +
+                          "; reporting caps every NVENC generation has until a session is free");
+        unconfirmed_caps(codec, context, caps);
+        return;
+    }
     const ContextScope scope(drv, context);
-    const DeviceCaps device = read_caps(drv, session.get(), codec, guid, context.label());
+    const DeviceCaps device = read_caps(drv, session->get(), codec, guid, context.label());
 
     caps.bit_depths = VTC_BIT_DEPTH_8;
     caps.pixel_formats = VTC_BIT(VTC_PIXEL_FORMAT_I420) | VTC_BIT(VTC_PIXEL_FORMAT_NV12);

@@ -702,6 +702,27 @@ TEST_CASE("the session limit gives DEVICE_BUSY naming it, and frees with destroy
     vt(VTC_CODEC_H264).destroy(third.encoder);
 }
 
+TEST_CASE("with every session taken at probe time, caps are the safe common set") {
+    FakeEnv limit("FAKE_NVENC_MAX_SESSIONS", "0");
+    for (const int32_t codec : {VTC_CODEC_H264, VTC_CODEC_HEVC}) {
+        CAPTURE(codec);
+        vtc_encoder_caps caps{};
+        caps.struct_size = sizeof caps;
+        char error[256] = "";
+        REQUIRE_MESSAGE(vt(codec).query_caps(nullptr, &caps, error, sizeof error) == VTC_OK, error);
+        CHECK(caps.bit_depths == VTC_BIT_DEPTH_8);
+        CHECK((caps.flags & VTC_ENCODER_CAP_B_FRAMES) == 0);
+        CHECK((caps.flags & VTC_ENCODER_CAP_HARDWARE) != 0);
+        CHECK((caps.rate_control_modes & VTC_BIT(VTC_RATE_CONTROL_CAPPED_CRF)) != 0);
+        CHECK(caps.max_width == 4096);
+        CHECK(std::string(caps.device_name) == "Emulated NVENC GPU 0");
+    }
+    // The encoder itself still says precisely why it cannot start.
+    TestHost host;
+    const CreateResult created = create(make_config(VTC_CODEC_H264), host);
+    CHECK(created.status == VTC_ERR_DEVICE_BUSY);
+}
+
 TEST_CASE("a device lost mid-stream is DEVICE_LOST with a clear last_error") {
     FakeEnv lose("FAKE_NVENC_LOSE_DEVICE_AFTER", "5");
     vtc_encoder_config config = make_config(VTC_CODEC_HEVC);
