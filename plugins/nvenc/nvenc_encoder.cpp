@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "nvenc_encoder.hpp"
 
+#include "../common/semiplanar_copy.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -39,16 +41,7 @@ void assign(Field &field, Value value) {
     field = static_cast<Field>(value);
 }
 
-const char *codec_label(int32_t codec) {
-    switch (codec) {
-    case VTC_CODEC_H264:
-        return "H.264";
-    case VTC_CODEC_HEVC:
-        return "HEVC";
-    default:
-        return "AV1";
-    }
-}
+using plugins::codec_label;
 
 GUID codec_guid(int32_t codec) {
     switch (codec) {
@@ -914,61 +907,9 @@ void NvencEncoder::copy_into(const vtc_frame &frame, NV_ENC_INPUT_PTR input, uin
     auto *luma = static_cast<uint8_t *>(lock.bufferDataPtr);
     // The interleaved chroma plane follows the luma plane of the buffer's
     // full height, at the same pitch.
-    uint8_t *chroma = luma + size_t{lock.pitch} * config_.height;
-    const uint32_t width = config_.width;
-    const uint32_t chroma_width = width / 2;
-    const uint32_t chroma_height = config_.height / 2;
-    const size_t sample = ten_bit_ ? 2 : 1;
-
-    for (uint32_t y = 0; y < config_.height; ++y) {
-        const uint8_t *src = frame.planes[0] + static_cast<ptrdiff_t>(y) * frame.strides[0];
-        uint8_t *dst = luma + size_t{lock.pitch} * y;
-        if (config_.pixel_format == VTC_PIXEL_FORMAT_I420_10) {
-            // Value in the low 10 bits -> P010's high 10 bits.
-            for (uint32_t x = 0; x < width; ++x) {
-                uint16_t v;
-                std::memcpy(&v, src + 2 * x, 2);
-                v = static_cast<uint16_t>(v << 6);
-                std::memcpy(dst + 2 * x, &v, 2);
-            }
-        } else {
-            std::memcpy(dst, src, width * sample);
-        }
-    }
-    for (uint32_t y = 0; y < chroma_height; ++y) {
-        uint8_t *dst = chroma + size_t{lock.pitch} * y;
-        switch (config_.pixel_format) {
-        case VTC_PIXEL_FORMAT_NV12:
-        case VTC_PIXEL_FORMAT_P010:
-            std::memcpy(dst, frame.planes[1] + static_cast<ptrdiff_t>(y) * frame.strides[1],
-                        size_t{chroma_width} * 2 * sample);
-            break;
-        case VTC_PIXEL_FORMAT_I420: {
-            const uint8_t *u = frame.planes[1] + static_cast<ptrdiff_t>(y) * frame.strides[1];
-            const uint8_t *v = frame.planes[2] + static_cast<ptrdiff_t>(y) * frame.strides[2];
-            for (uint32_t x = 0; x < chroma_width; ++x) {
-                dst[2 * x] = u[x];
-                dst[2 * x + 1] = v[x];
-            }
-            break;
-        }
-        default: { // I420_10
-            const uint8_t *u = frame.planes[1] + static_cast<ptrdiff_t>(y) * frame.strides[1];
-            const uint8_t *v = frame.planes[2] + static_cast<ptrdiff_t>(y) * frame.strides[2];
-            for (uint32_t x = 0; x < chroma_width; ++x) {
-                uint16_t cu;
-                uint16_t cv;
-                std::memcpy(&cu, u + 2 * x, 2);
-                std::memcpy(&cv, v + 2 * x, 2);
-                cu = static_cast<uint16_t>(cu << 6);
-                cv = static_cast<uint16_t>(cv << 6);
-                std::memcpy(dst + 4 * x, &cu, 2);
-                std::memcpy(dst + 4 * x + 2, &cv, 2);
-            }
-            break;
-        }
-        }
-    }
+    const auto row_bytes = static_cast<std::ptrdiff_t>(lock.pitch);
+    plugins::copy_to_semiplanar(frame, config_.pixel_format, config_.width, config_.height,
+                                {luma, row_bytes, luma + row_bytes * config_.height, row_bytes});
     status = driver_.api.nvEncUnlockInputBuffer(encoder, input);
     if (status != NV_ENC_SUCCESS) {
         fail_nvenc(driver_, encoder, status, "nvEncUnlockInputBuffer");

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "qsv_encoder.hpp"
 
+#include "../common/semiplanar_copy.hpp"
+
 #include <vpl/mfx.h>
 
 #include <va/va.h>
@@ -129,17 +131,6 @@ mfxU32 mfx_codec(int32_t codec) {
         return MFX_CODEC_HEVC;
     default:
         return MFX_CODEC_AV1;
-    }
-}
-
-const char *codec_text(int32_t codec) {
-    switch (codec) {
-    case VTC_CODEC_H264:
-        return "H.264";
-    case VTC_CODEC_HEVC:
-        return "HEVC";
-    default:
-        return "AV1";
     }
 }
 
@@ -297,11 +288,11 @@ LoaderPtr load_implementation(int32_t codec, Implementation &impl) {
             const auto *desc = static_cast<const mfxImplDescription *>(other);
             const std::string name(desc->ImplName, strnlen(desc->ImplName, sizeof desc->ImplName));
             MFXDispReleaseImplDescription(any.get(), other);
-            fail(VTC_ERR_UNSUPPORTED,
-                 "oneVPL GPU runtime '" + name + "' has no " + codec_text(codec) + " encoder");
+            fail(VTC_ERR_UNSUPPORTED, "oneVPL GPU runtime '" + name + "' has no " +
+                                          plugins::codec_label(codec) + " encoder");
         }
         fail(VTC_ERR_NO_DEVICE,
-             std::string("no oneVPL 2.x GPU runtime that encodes ") + codec_text(codec) +
+             std::string("no oneVPL 2.x GPU runtime that encodes ") + plugins::codec_label(codec) +
                  " was found (is libmfx-gen installed and an Intel GPU present?)");
     }
     const auto *desc = static_cast<const mfxImplDescription *>(handle);
@@ -319,7 +310,8 @@ LoaderPtr load_implementation(int32_t codec, Implementation &impl) {
     MFXDispReleaseImplDescription(loader.get(), handle);
     if (!found) {
         fail(VTC_ERR_UNSUPPORTED, "oneVPL runtime '" + impl.name + "' describes no usable " +
-                                      codec_text(codec) + " encoder (no NV12/P010 input)");
+                                      plugins::codec_label(codec) +
+                                      " encoder (no NV12/P010 input)");
     }
     return loader;
 }
@@ -625,76 +617,15 @@ mfxU32 align(mfxU32 value, mfxU32 to) {
     return (value + to - 1) / to * to;
 }
 
-// Copies one system-memory frame into a mapped NV12/P010 surface, converting
-// planar I420 to interleaved chroma and 10-in-16 low-bit samples to P010's
-// high bits on the way.
+// Copies one system-memory frame into a mapped NV12/P010 surface.
 void copy_frame(const vtc_frame &frame, const vtc_encoder_config &config, mfxFrameSurface1 &surf) {
-    const size_t pitch = (size_t{surf.Data.PitchHigh} << 16) | surf.Data.PitchLow;
-    mfxU8 *y = surf.Data.Y;
-    mfxU8 *uv = surf.Data.UV;
-    if (y == nullptr || uv == nullptr || pitch == 0) {
+    const auto pitch =
+        static_cast<std::ptrdiff_t>((size_t{surf.Data.PitchHigh} << 16) | surf.Data.PitchLow);
+    if (surf.Data.Y == nullptr || surf.Data.UV == nullptr || pitch == 0) {
         fail(VTC_ERR_INTERNAL, "the mapped oneVPL surface has no Y/UV planes");
     }
-    const uint32_t width = config.width;
-    const uint32_t height = config.height;
-    const uint32_t chroma_w = (width + 1) / 2;
-    const uint32_t chroma_h = (height + 1) / 2;
-    switch (config.pixel_format) {
-    case VTC_PIXEL_FORMAT_NV12:
-    case VTC_PIXEL_FORMAT_P010: {
-        const size_t bytes = config.pixel_format == VTC_PIXEL_FORMAT_NV12 ? 1 : 2;
-        for (uint32_t row = 0; row < height; ++row) {
-            std::memcpy(y + row * pitch, frame.planes[0] + int64_t{row} * frame.strides[0],
-                        width * bytes);
-        }
-        for (uint32_t row = 0; row < chroma_h; ++row) {
-            std::memcpy(uv + row * pitch, frame.planes[1] + int64_t{row} * frame.strides[1],
-                        chroma_w * 2 * bytes);
-        }
-        break;
-    }
-    case VTC_PIXEL_FORMAT_I420:
-        for (uint32_t row = 0; row < height; ++row) {
-            std::memcpy(y + row * pitch, frame.planes[0] + int64_t{row} * frame.strides[0], width);
-        }
-        for (uint32_t row = 0; row < chroma_h; ++row) {
-            const uint8_t *u = frame.planes[1] + int64_t{row} * frame.strides[1];
-            const uint8_t *v = frame.planes[2] + int64_t{row} * frame.strides[2];
-            mfxU8 *out = uv + row * pitch;
-            for (uint32_t x = 0; x < chroma_w; ++x) {
-                out[2 * x] = u[x];
-                out[2 * x + 1] = v[x];
-            }
-        }
-        break;
-    default: { // I420_10
-        auto sample = [](const uint8_t *row, uint32_t x) {
-            uint16_t value;
-            std::memcpy(&value, row + 2 * size_t{x}, 2);
-            return static_cast<uint16_t>((value & 0x3ff) << 6);
-        };
-        for (uint32_t row = 0; row < height; ++row) {
-            const uint8_t *in = frame.planes[0] + int64_t{row} * frame.strides[0];
-            mfxU8 *out = y + row * pitch;
-            for (uint32_t x = 0; x < width; ++x) {
-                const uint16_t value = sample(in, x);
-                std::memcpy(out + 2 * size_t{x}, &value, 2);
-            }
-        }
-        for (uint32_t row = 0; row < chroma_h; ++row) {
-            const uint8_t *u = frame.planes[1] + int64_t{row} * frame.strides[1];
-            const uint8_t *v = frame.planes[2] + int64_t{row} * frame.strides[2];
-            mfxU8 *out = uv + row * pitch;
-            for (uint32_t x = 0; x < chroma_w; ++x) {
-                const uint16_t cb = sample(u, x);
-                const uint16_t cr = sample(v, x);
-                std::memcpy(out + 4 * size_t{x}, &cb, 2);
-                std::memcpy(out + 4 * size_t{x} + 2, &cr, 2);
-            }
-        }
-        break;
-    }
-    }
+    plugins::copy_to_semiplanar(frame, config.pixel_format, config.width, config.height,
+                                {surf.Data.Y, pitch, surf.Data.UV, pitch});
 }
 
 bool starts_with_start_code(const std::vector<uint8_t> &bytes) {
@@ -738,7 +669,7 @@ QsvEncoderBase::QsvEncoderBase(const vtc_host &host, const vtc_encoder_config &c
     if ((impl.caps.bit_depths & depth_bit) == 0) {
         fail(VTC_ERR_UNSUPPORTED, "'" + impl.name + "' does not encode " +
                                       std::to_string(plan.bit_depth) + "-bit " +
-                                      codec_text(config.codec));
+                                      plugins::codec_label(config.codec));
     }
     if (impl.acceleration == MFX_ACCEL_MODE_VIA_VAAPI) {
         s.open_display(config.device);
@@ -860,9 +791,10 @@ QsvEncoderBase::QsvEncoderBase(const vtc_host &host, const vtc_encoder_config &c
 
     status = MFXVideoENCODE_Init(s.session, &par);
     if (status == MFX_ERR_MEMORY_ALLOC) {
-        fail(VTC_ERR_DEVICE_BUSY,
-             "oneVPL: the GPU has no room for another " + std::string(codec_text(config.codec)) +
-                 " encode session (MFXVideoENCODE_Init: " + describe(status) + ")");
+        fail(VTC_ERR_DEVICE_BUSY, "oneVPL: the GPU has no room for another " +
+                                      std::string(plugins::codec_label(config.codec)) +
+                                      " encode session (MFXVideoENCODE_Init: " + describe(status) +
+                                      ")");
     }
     if (status < MFX_ERR_NONE) {
         const vtc_status code =
@@ -871,7 +803,8 @@ QsvEncoderBase::QsvEncoderBase(const vtc_host &host, const vtc_encoder_config &c
                 ? VTC_ERR_INTERNAL
                 : VTC_ERR_UNSUPPORTED;
         fail(code, "oneVPL: MFXVideoENCODE_Init refused the " +
-                       std::string(codec_text(config.codec)) + " parameters: " + describe(status));
+                       std::string(plugins::codec_label(config.codec)) +
+                       " parameters: " + describe(status));
     }
     s.encoder_open = true;
     if (status > MFX_ERR_NONE) {
@@ -930,7 +863,7 @@ QsvEncoderBase::QsvEncoderBase(const vtc_host &host, const vtc_encoder_config &c
     // The runtime's own worst case, or an uncompressed frame when it gives none.
     bitstream_.resize(std::max(buffer_bytes, size_t{info.Width} * info.Height * 3));
 
-    std::string summary = std::string(codec_text(config.codec)) + " " +
+    std::string summary = std::string(plugins::codec_label(config.codec)) + " " +
                           std::to_string(config.width) + "x" + std::to_string(config.height) + " " +
                           std::to_string(plan.bit_depth) + "-bit on '" + impl.name +
                           "', TargetUsage " + std::to_string(actual.mfx.TargetUsage) + ", ";

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "vaapi_encoder.hpp"
 
+#include "../common/semiplanar_copy.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavcodec/version.h>
@@ -21,6 +23,7 @@ extern "C" {
 
 namespace vtc::vaapi_plugin {
 
+using plugins::codec_label;
 using sdk::fail;
 using sdk::set_device_name;
 
@@ -50,10 +53,6 @@ const char *ffmpeg_encoder_name(int32_t codec) {
     return codec == VTC_CODEC_H264   ? "h264_vaapi"
            : codec == VTC_CODEC_HEVC ? "hevc_vaapi"
                                      : "av1_vaapi";
-}
-
-std::string codec_label(int32_t codec) {
-    return codec == VTC_CODEC_H264 ? "H.264" : codec == VTC_CODEC_HEVC ? "HEVC" : "AV1";
 }
 
 std::string av_error_text(int error) {
@@ -135,31 +134,6 @@ int quality_level(const char *preset, int32_t codec, int levels) {
 }
 
 std::atomic<bool> g_qvbr_fallback_warned{false};
-
-// ---------------------------------------------------------------------------
-// Pixel copies into FFmpeg's NV12 / P010 staging frame.
-
-void copy_rows(uint8_t *dst, int dst_stride, const uint8_t *src, int src_stride, size_t bytes,
-               uint32_t rows) {
-    for (uint32_t r = 0; r < rows; ++r) {
-        std::memcpy(dst + ptrdiff_t{dst_stride} * r, src + ptrdiff_t{src_stride} * r, bytes);
-    }
-}
-
-void shift_rows(uint8_t *dst, int dst_stride, const uint8_t *src, int src_stride, uint32_t samples,
-                uint32_t rows) {
-    // I420_10 keeps 10 bits in the low end, P010 in the high end.
-    for (uint32_t r = 0; r < rows; ++r) {
-        const uint8_t *s = src + ptrdiff_t{src_stride} * r;
-        uint8_t *d = dst + ptrdiff_t{dst_stride} * r;
-        for (uint32_t x = 0; x < samples; ++x) {
-            uint16_t v;
-            std::memcpy(&v, s + size_t{x} * 2, 2);
-            v = static_cast<uint16_t>(v << 6);
-            std::memcpy(d + size_t{x} * 2, &v, 2);
-        }
-    }
-}
 
 } // namespace
 
@@ -716,55 +690,8 @@ void VaapiEncoder::upload(const vtc_frame &frame, AVFrame *hw) const {
     if (av_frame_make_writable(dst) < 0) {
         throw std::bad_alloc();
     }
-    const uint32_t w = config_.width;
-    const uint32_t h = config_.height;
-    const uint32_t cw = (w + 1) / 2;
-    const uint32_t ch = (h + 1) / 2;
-    switch (frame.pixel_format) {
-    case VTC_PIXEL_FORMAT_NV12:
-        copy_rows(dst->data[0], dst->linesize[0], frame.planes[0], frame.strides[0], w, h);
-        copy_rows(dst->data[1], dst->linesize[1], frame.planes[1], frame.strides[1], size_t{cw} * 2,
-                  ch);
-        break;
-    case VTC_PIXEL_FORMAT_P010:
-        copy_rows(dst->data[0], dst->linesize[0], frame.planes[0], frame.strides[0], size_t{w} * 2,
-                  h);
-        copy_rows(dst->data[1], dst->linesize[1], frame.planes[1], frame.strides[1], size_t{cw} * 4,
-                  ch);
-        break;
-    case VTC_PIXEL_FORMAT_I420:
-        copy_rows(dst->data[0], dst->linesize[0], frame.planes[0], frame.strides[0], w, h);
-        for (uint32_t r = 0; r < ch; ++r) {
-            const uint8_t *u = frame.planes[1] + ptrdiff_t{frame.strides[1]} * r;
-            const uint8_t *v = frame.planes[2] + ptrdiff_t{frame.strides[2]} * r;
-            uint8_t *uv = dst->data[1] + ptrdiff_t{dst->linesize[1]} * r;
-            for (uint32_t x = 0; x < cw; ++x) {
-                uv[2 * x] = u[x];
-                uv[2 * x + 1] = v[x];
-            }
-        }
-        break;
-    case VTC_PIXEL_FORMAT_I420_10:
-        shift_rows(dst->data[0], dst->linesize[0], frame.planes[0], frame.strides[0], w, h);
-        for (uint32_t r = 0; r < ch; ++r) {
-            const uint8_t *u = frame.planes[1] + ptrdiff_t{frame.strides[1]} * r;
-            const uint8_t *v = frame.planes[2] + ptrdiff_t{frame.strides[2]} * r;
-            uint8_t *uv = dst->data[1] + ptrdiff_t{dst->linesize[1]} * r;
-            for (uint32_t x = 0; x < cw; ++x) {
-                uint16_t a;
-                uint16_t b;
-                std::memcpy(&a, u + size_t{x} * 2, 2);
-                std::memcpy(&b, v + size_t{x} * 2, 2);
-                a = static_cast<uint16_t>(a << 6);
-                b = static_cast<uint16_t>(b << 6);
-                std::memcpy(uv + size_t{x} * 4, &a, 2);
-                std::memcpy(uv + size_t{x} * 4 + 2, &b, 2);
-            }
-        }
-        break;
-    default:
-        fail(VTC_ERR_INVALID_ARG, "send_frame: unknown pixel format");
-    }
+    plugins::copy_to_semiplanar(frame, frame.pixel_format, config_.width, config_.height,
+                                {dst->data[0], dst->linesize[0], dst->data[1], dst->linesize[1]});
     const int err = av_hwframe_transfer_data(hw, dst, 0);
     if (err < 0) {
         fail_codec(err, "uploading a frame to a VA surface");
