@@ -23,6 +23,9 @@ struct EngineServices {
 
 /// Creates the engine once and both views of it. When the engine cannot be created at all
 /// (the registry failed), the inventory is empty, so /ready says so and nothing is claimed.
+/// Call it before other threads exist: it puts config.vaapi_device into the environment
+/// (VTC_VAAPI_DEVICE, VTC_QSV_DEVICE, unless already set) for the plugins and their probe
+/// child, and setenv() is not safe while other threads may read the environment.
 EngineServices make_engine_services(const Config &config, Logger logger);
 
 /// CPUs this process may use: the cgroup v2 quota (cpu.max) or v1 (cfs_quota/period) when

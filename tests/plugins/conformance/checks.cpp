@@ -519,28 +519,40 @@ Outcome check_caps_bad_args(const Encoder &e) {
     return expect.outcome();
 }
 
+// Calls query_caps as a host whose caps struct is @p host_size bytes would,
+// in a buffer of @p buffer_size bytes filled with 0xa5 past the struct's
+// zeroed head; returns the status, the struct_size the plugin reported, and
+// whether the bytes past it are untouched.
+struct SizedCaps {
+    vtc_status status = VTC_ERR_INTERNAL;
+    uint32_t filled = 0;
+    bool tail_intact = false;
+};
+SizedCaps query_caps_sized(const Encoder &e, uint32_t host_size, size_t buffer_size) {
+    Host host;
+    std::vector<uint8_t> buffer(buffer_size, 0xa5);
+    std::memset(buffer.data(), 0, std::min<size_t>(host_size, sizeof(vtc_encoder_caps)));
+    std::memcpy(buffer.data(), &host_size, sizeof host_size);
+    char error[256] = "";
+    SizedCaps out;
+    out.status = e.vt->query_caps(host.get(), reinterpret_cast<vtc_encoder_caps *>(buffer.data()),
+                                  error, sizeof error);
+    std::memcpy(&out.filled, buffer.data(), sizeof out.filled);
+    out.tail_intact = std::all_of(buffer.begin() + std::min<size_t>(out.filled, buffer.size()),
+                                  buffer.end(), [](uint8_t b) { return b == 0xa5; });
+    return out;
+}
+
 // A host built for a newer minor passes a longer caps struct: the plugin fills
 // what it knows, says so in struct_size, and leaves the rest alone.
 Outcome check_caps_newer_host(const Encoder &e) {
     Expect expect;
-    Host host;
-    constexpr size_t extra = 64;
-    std::vector<uint8_t> buffer(sizeof(vtc_encoder_caps) + extra, 0xa5);
-    vtc_encoder_caps head{};
-    head.struct_size = static_cast<uint32_t>(buffer.size());
-    std::memcpy(buffer.data(), &head, sizeof head);
-    std::memset(buffer.data() + sizeof(uint32_t), 0, sizeof(head) - sizeof(uint32_t));
-    char error[256] = "";
-    auto *caps = reinterpret_cast<vtc_encoder_caps *>(buffer.data());
-    expect.status(e.vt->query_caps(host.get(), caps, error, sizeof error), VTC_OK,
-                  "query_caps with a longer struct");
-    uint32_t filled = 0;
-    std::memcpy(&filled, buffer.data(), sizeof filled);
-    expect.that(filled >= sizeof(vtc_encoder_caps) && filled <= buffer.size(),
-                "struct_size out is " + std::to_string(filled));
-    const bool tail_intact = std::all_of(buffer.begin() + std::min<size_t>(filled, buffer.size()),
-                                         buffer.end(), [](uint8_t b) { return b == 0xa5; });
-    expect.that(tail_intact, "the plugin wrote past the struct_size it reported");
+    const size_t size = sizeof(vtc_encoder_caps) + 64;
+    const SizedCaps r = query_caps_sized(e, static_cast<uint32_t>(size), size);
+    expect.status(r.status, VTC_OK, "query_caps with a longer struct");
+    expect.that(r.filled >= sizeof(vtc_encoder_caps) && r.filled <= size,
+                "struct_size out is " + std::to_string(r.filled));
+    expect.that(r.tail_intact, "the plugin wrote past the struct_size it reported");
     return expect.outcome();
 }
 
@@ -548,22 +560,12 @@ Outcome check_caps_newer_host(const Encoder &e) {
 // `flags`): the plugin answers, reports 64 and writes nothing after it.
 Outcome check_caps_older_host(const Encoder &e) {
     Expect expect;
-    Host host;
     constexpr uint32_t caps_1_0 = offsetof(vtc_encoder_caps, flags) + sizeof(uint64_t);
-    std::vector<uint8_t> buffer(sizeof(vtc_encoder_caps), 0xa5);
-    std::memset(buffer.data(), 0, caps_1_0);
-    std::memcpy(buffer.data(), &caps_1_0, sizeof caps_1_0);
-    char error[256] = "";
-    auto *caps = reinterpret_cast<vtc_encoder_caps *>(buffer.data());
-    expect.status(e.vt->query_caps(host.get(), caps, error, sizeof error), VTC_OK,
-                  "query_caps with the ABI 1.0 struct");
-    uint32_t filled = 0;
-    std::memcpy(&filled, buffer.data(), sizeof filled);
-    expect.that(filled == caps_1_0, "struct_size out is " + std::to_string(filled) +
-                                        ", expected the host's " + std::to_string(caps_1_0));
-    expect.that(
-        std::all_of(buffer.begin() + caps_1_0, buffer.end(), [](uint8_t b) { return b == 0xa5; }),
-        "the plugin wrote past the 1.0 host's struct_size");
+    const SizedCaps r = query_caps_sized(e, caps_1_0, sizeof(vtc_encoder_caps));
+    expect.status(r.status, VTC_OK, "query_caps with the ABI 1.0 struct");
+    expect.that(r.filled == caps_1_0, "struct_size out is " + std::to_string(r.filled) +
+                                          ", expected the host's " + std::to_string(caps_1_0));
+    expect.that(r.tail_intact, "the plugin wrote past the 1.0 host's struct_size");
     return expect.outcome();
 }
 
